@@ -1,0 +1,134 @@
+"""The `sidecar` command: `check` validates rule files (exit 0 valid, 2 invalid).
+
+Bad input never shows a traceback: every command catches `SidecarError`, prints its
+message (with file:line where known) to stderr and exits 2. Heavy modules are imported
+inside the command that needs them, so `sidecar --help` and `sidecar check` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sidecar import __version__
+from sidecar.errors import RuleError, RuleErrors, SidecarError
+
+if TYPE_CHECKING:
+    from sidecar.config.loader import Rules
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+DEFAULT_RULES = "rules"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except SidecarError as exc:
+        print(f"sidecar: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("sidecar: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sidecar", description="ML companion for Prometheus and Alertmanager."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = sub.add_parser(
+        "check",
+        help="validate rule files; exit 0 when valid, 2 when not",
+        description="Validate YAML rule files and print every error as file:line:col: key: message.",
+    )
+    check.add_argument(
+        "paths", nargs="*", default=[DEFAULT_RULES], metavar="PATH",
+        help=f"rule files or directories of *.yaml (default: {DEFAULT_RULES}/)",
+    )
+    check.add_argument(
+        "--online", action="store_true",
+        help="also send every query to Prometheus' /api/v1/query and report its parse errors",
+    )
+    check.add_argument(
+        "--prometheus-url", default=None,
+        help="Prometheus for --online (default: settings.prometheus_url of the rule files)",
+    )
+    check.set_defaults(func=_cmd_check)
+    return parser
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from sidecar.config.loader import load_rules
+
+    try:
+        rules = load_rules(args.paths)
+    except RuleErrors as exc:
+        for err in exc.errors:
+            print(err, file=sys.stderr)
+        print(f"{len(exc.errors)} error(s)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.online:
+        url = args.prometheus_url or str(rules.settings.prometheus_url)
+        problems = _check_online(rules, url)
+        if problems is None:
+            print(f"sidecar: warning: Prometheus at {url} is unreachable; online checks skipped",
+                  file=sys.stderr)
+        elif problems:
+            for err in problems:
+                print(err, file=sys.stderr)
+            print(f"{len(problems)} error(s)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    files = ", ".join(rules.files) or "no files"
+    print(f"{len(rules.detectors)} detector rule(s), {len(rules.forecasts)} forecast rule(s) "
+          f"valid in {files}")
+    return EXIT_OK
+
+
+def _check_online(rules: Rules, url: str) -> list[RuleError] | None:
+    """Errors Prometheus reports for each query, or None if Prometheus cannot be reached."""
+    from sidecar.clock import SystemClock
+    from sidecar.errors import QueryError, SourceUnavailable
+    from sidecar.sources.prometheus import PrometheusSource
+
+    now = SystemClock().now()
+    problems: list[RuleError] = []
+    with PrometheusSource(url, timeout=rules.settings.query_timeout, retries=0) as source:
+        for name, queries in _queries_of(rules):
+            for query in queries:
+                try:
+                    source.query(query, at=now)
+                except QueryError as exc:
+                    if exc.error_type == "bad_data":
+                        problems.append(RuleError(rules.locations[name], name,
+                                                  f"Prometheus rejects the query: {exc}"))
+                except SourceUnavailable:
+                    return None
+    return problems
+
+
+def _queries_of(rules: Rules) -> list[tuple[str, list[str]]]:
+    """Every PromQL expression of every rule, by rule name."""
+    out: list[tuple[str, list[str]]] = []
+    for d in rules.detectors:
+        out.append((d.name, [d.query] if d.query is not None else list((d.queries or {}).values())))
+    for f in rules.forecasts:
+        extra = f.scaling.current_replicas_query if f.scaling else None
+        out.append((f.name, [f.query] + ([extra] if extra else [])))
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+

@@ -1,0 +1,1 @@
+"""Rule and settings files: schema, loader with located errors, process settings."""

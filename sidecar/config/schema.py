@@ -1,0 +1,403 @@
+"""Pydantic models of the YAML rule files: frozen, `extra="forbid"`, defaults only here.
+
+A rule file is a mapping with any of four sections (`settings`, `detectors`, `forecasts`,
+`salience`); several files merge into one `Rules`. Every field has a description, from
+which rules/README.md's reference is generated (`python -m sidecar.config.reference`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from sidecar.config.durations import Duration, PositiveDuration
+from sidecar.config.promql import check_promql
+
+__all__ = [
+    "ChangePointDetector",
+    "DetectorRule",
+    "DetectorSpec",
+    "EnsembleDetector",
+    "ForecastRule",
+    "IsolationForestDetector",
+    "RuleFile",
+    "SalienceFeatures",
+    "SalienceSettings",
+    "SalienceWeights",
+    "ScalingPolicy",
+    "SeasonalRobustZDetector",
+    "Settings",
+    "ThresholdSpec",
+]
+
+
+class _Strict(BaseModel):
+    """Base of every model we own: unknown keys are errors and values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+def _promql(value: str) -> str:
+    problem = check_promql(value)
+    if problem is not None:
+        raise PydanticCustomError("promql", "invalid PromQL: {problem}", {"problem": problem})
+    return value
+
+
+PromQL = Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=1)]
+RuleName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_:.-]*$", max_length=128),
+]
+LabelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Season = Literal["auto", "none"] | PositiveDuration
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+
+# ---------------------------------------------------------------------------------------
+# Process settings
+# ---------------------------------------------------------------------------------------
+
+
+class Settings(_Strict):
+    """How the process runs; every key can be overridden by `SIDECAR_<KEY>` in the environment."""
+
+    prometheus_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:9090"),
+        description="Base URL of the Prometheus HTTP API the sidecar reads.",
+    )
+    alertmanager_url: AnyHttpUrl | None = Field(
+        default=None, description="Alertmanager base URL, used only for links in the ranked view."
+    )
+    listen_host: str = Field(default="127.0.0.1", description="Address the HTTP endpoints bind.")
+    listen_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP endpoints.")
+    interval: PositiveDuration = Field(
+        default=30.0, description="How often every rule is evaluated (a Prometheus duration)."
+    )
+    data_dir: str = Field(
+        default="data", description="Directory for the SQLite state (alert history, feedback)."
+    )
+    shards: PositiveInt = Field(
+        default=1, description="Scheduler shards; rules are split between them by a stable hash."
+    )
+    query_timeout: PositiveDuration = Field(
+        default=10.0, description="Timeout of one Prometheus request (also sent as its `timeout`)."
+    )
+    query_retries: int = Field(
+        default=2, ge=0, le=10, description="Retries of a failed Prometheus request, with backoff."
+    )
+    webhook_token: str | None = Field(
+        default=None,
+        description="Bearer token Alertmanager must send to POST /alerts; none = no check.",
+    )
+    ray_dashboard: bool = Field(
+        default=True, description="Start the Ray dashboard on 127.0.0.1:8265 with the embedded Ray."
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Anomaly detectors
+# ---------------------------------------------------------------------------------------
+
+
+class SeasonalRobustZDetector(_Strict):
+    """Robust z-score against a seasonal profile learned online (median/MAD per phase)."""
+
+    kind: Literal["seasonal_robust_z"] = Field(description="Selects this detector.")
+    season: Season = Field(
+        default="auto", description="Season length (`1d`, `1w`), `none`, or `auto` to detect it."
+    )
+    window: PositiveInt = Field(
+        default=120, description="Memory of the robust statistics, in samples per phase."
+    )
+
+
+class ChangePointDetector(_Strict):
+    """Changes in level, variance and trend; adapts to the new normal after a change."""
+
+    kind: Literal["change_point"] = Field(description="Selects this detector.")
+    window: PositiveInt = Field(
+        default=60, description="Samples in the reference window the recent past is compared to."
+    )
+    adapt: PositiveDuration = Field(
+        default=3600.0, description="After a change, how long until the new level counts as normal."
+    )
+
+
+class IsolationForestDetector(_Strict):
+    """Multivariate: an IsolationForest fitted on a recent window of all columns of a target."""
+
+    kind: Literal["isolation_forest"] = Field(description="Selects this detector.")
+    window: PositiveInt = Field(default=1000, description="Recent samples the forest is fitted on.")
+    n_estimators: PositiveInt = Field(default=100, description="Trees in the forest.")
+    refit_every: PositiveInt = Field(default=100, description="Refit after this many new samples.")
+    seed: int = Field(default=0, description="Random seed (fits are reproducible).")
+
+
+class EnsembleDetector(_Strict):
+    """The default: combines the members' calibrated scores."""
+
+    kind: Literal["ensemble"] = Field(description="Selects this detector.")
+    members: tuple[SeasonalRobustZDetector | ChangePointDetector | IsolationForestDetector, ...] = (
+        Field(
+            default=(),
+            description="Member detectors; empty = the shipped default combination.",
+        )
+    )
+
+
+DetectorSpec = Annotated[
+    SeasonalRobustZDetector | ChangePointDetector | IsolationForestDetector | EnsembleDetector,
+    Field(discriminator="kind"),
+]
+
+
+class ThresholdSpec(_Strict):
+    """When a score becomes an anomaly: a fixed score, or a streaming quantile of past scores."""
+
+    fixed: float | None = Field(
+        default=None, ge=0, le=1, description="Anomalous when the score is at least this."
+    )
+    quantile: Fraction | None = Field(
+        default=None,
+        description="Anomalous above this streaming quantile of the series' own scores "
+        "(0.999 = about one false alarm per 1000 samples). Default when `fixed` is unset: 0.995.",
+    )
+    protect: bool = Field(
+        default=True, description="Do not learn anomalous points as normal."
+    )
+
+    @model_validator(mode="after")
+    def _one_policy(self) -> ThresholdSpec:
+        if self.fixed is not None and self.quantile is not None:
+            raise PydanticCustomError("threshold", "set either `fixed` or `quantile`, not both")
+        return self
+
+    @property
+    def effective_quantile(self) -> float | None:
+        """The quantile in force (0.995 when neither policy is given), or None when fixed."""
+        if self.fixed is not None:
+            return None
+        return 0.995 if self.quantile is None else self.quantile
+
+
+class DetectorRule(_Strict):
+    """One anomaly rule: which PromQL to watch and how to score it."""
+
+    name: RuleName = Field(description="Unique rule name; becomes the `rule` label.")
+    query: PromQL | None = Field(
+        default=None, description="PromQL; every series it returns is scored on its own."
+    )
+    queries: dict[LabelName, PromQL] | None = Field(
+        default=None,
+        description="Several PromQL expressions, by column name, joined per target on `join_on` "
+        "and scored together (multivariate). Give `query` or `queries`, not both.",
+    )
+    join_on: tuple[LabelName, ...] = Field(
+        default=("instance",), description="Labels that identify one target across `queries`."
+    )
+    step: PositiveDuration = Field(default=30.0, description="Query resolution (range-query step).")
+    lookback: PositiveDuration = Field(
+        default=86400.0, description="History replayed on a cold start to rebuild detector state."
+    )
+    detector: DetectorSpec = Field(
+        default=EnsembleDetector(kind="ensemble"), description="Detector and its parameters."
+    )
+    threshold: ThresholdSpec = Field(
+        default=ThresholdSpec(), description="Policy turning scores into anomaly verdicts."
+    )
+    enabled: bool = Field(default=True, description="Off = validated and replayable, not scheduled.")
+
+    @field_validator("query")
+    @classmethod
+    def _check_query(cls, value: str | None) -> str | None:
+        return None if value is None else _promql(value)
+
+    @field_validator("queries")
+    @classmethod
+    def _check_queries(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is not None:
+            if not value:
+                raise PydanticCustomError("queries", "needs at least one query")
+            for q in value.values():
+                _promql(q)
+        return value
+
+    @model_validator(mode="after")
+    def _query_or_queries(self) -> DetectorRule:
+        if (self.query is None) == (self.queries is None):
+            raise PydanticCustomError("query", "give exactly one of `query` or `queries`")
+        return self
+
+
+# ---------------------------------------------------------------------------------------
+# Forecasts and scaling
+# ---------------------------------------------------------------------------------------
+
+
+class ScalingPolicy(_Strict):
+    """Turns a usage forecast into a replica count an autoscaler can act on."""
+
+    capacity_per_replica: PositiveFloat = Field(
+        description="Usage one replica serves at 100% (same unit as the query)."
+    )
+    target_utilization: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.7, description="Utilisation each replica should run at."
+    )
+    min_replicas: int = Field(default=1, ge=0, description="Never recommend fewer.")
+    max_replicas: PositiveInt = Field(default=100, description="Never recommend more.")
+    lead_time: Duration = Field(
+        default=300.0, description="How long a new replica takes to serve; the forecast is read there."
+    )
+    scale_down_stabilization: Duration = Field(
+        default=300.0, description="Scale down only to the highest recommendation of this window."
+    )
+    max_step_up: PositiveInt | None = Field(default=None, description="At most this many more.")
+    max_step_down: PositiveInt | None = Field(default=None, description="At most this many fewer.")
+    current_replicas_query: PromQL | None = Field(
+        default=None, description="PromQL giving the current replica count (for step limits)."
+    )
+    hpa_tolerance: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.1, description="The HPA's tolerance, accounted for so it is not applied twice."
+    )
+    dry_run: bool = Field(default=False, description="Report only; export no recommendation.")
+
+    @field_validator("max_replicas")
+    @classmethod
+    def _max_not_below_min(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("min_replicas")
+        if isinstance(low, int) and value < low:
+            raise PydanticCustomError(
+                "replicas", "must be at least min_replicas ({low})", {"low": low}
+            )
+        return value
+
+    @field_validator("current_replicas_query")
+    @classmethod
+    def _check_current(cls, value: str | None) -> str | None:
+        return None if value is None else _promql(value)
+
+
+class ForecastRule(_Strict):
+    """One forecast rule: the usage series to forecast and, optionally, how to scale on it."""
+
+    name: RuleName = Field(description="Unique rule name; becomes the `rule` label.")
+    query: PromQL = Field(description="PromQL of the usage to forecast (one or more series).")
+    step: PositiveDuration = Field(default=60.0, description="Query resolution of the history.")
+    lookback: PositiveDuration = Field(default=604800.0, description="History the model is fitted on.")
+    horizon: PositiveDuration = Field(default=3600.0, description="How far ahead to forecast.")
+    level: Annotated[float, Field(ge=0.5, lt=1)] = Field(
+        default=0.9, description="Prediction-interval level (0.9 = 90%)."
+    )
+    model: Literal["auto", "ets", "mstl", "seasonal_naive", "naive"] = Field(
+        default="auto", description="Forecasting model; `auto` picks per series by backtest."
+    )
+    season: Season = Field(default="auto", description="Season length, `none`, or `auto`.")
+    scaling: ScalingPolicy | None = Field(
+        default=None, description="Replica recommendation policy; none = forecast only."
+    )
+    enabled: bool = Field(default=True, description="Off = validated and replayable, not scheduled.")
+
+    @field_validator("query")
+    @classmethod
+    def _check_query(cls, value: str) -> str:
+        return _promql(value)
+
+
+# ---------------------------------------------------------------------------------------
+# Alert salience
+# ---------------------------------------------------------------------------------------
+
+
+class SalienceWeights(_Strict):
+    """How much each signal moves an alert's salience (0 = ignore the signal)."""
+
+    severity: float = Field(default=1.0, ge=0, description="The alert's severity label.")
+    rarity: float = Field(default=1.0, ge=0, description="How seldom this alert fired in history.")
+    novelty: float = Field(default=1.0, ge=0, description="Never seen this alert or its template.")
+    fresh: float = Field(default=0.5, ge=0, description="Just started, not a repeat notification.")
+    flapping: float = Field(default=1.0, ge=0, description="Pushes down alerts that flap.")
+    chronic: float = Field(default=1.0, ge=0, description="Pushes down long-running, daily alerts.")
+    blast_radius: float = Field(default=1.0, ge=0, description="Size of the alert's episode.")
+    root_cause: float = Field(default=1.0, ge=0, description="Likely cause within its episode.")
+    infrastructure: float = Field(
+        default=0.5, ge=0, description="Stateful or infrastructure component."
+    )
+    anomaly: float = Field(default=1.0, ge=0, description="Anomaly scores of related series.")
+    feedback: float = Field(default=1.0, ge=0, description="Operator feedback on similar alerts.")
+
+
+class SalienceFeatures(_Strict):
+    """Switches for the signals (off = not computed, not shown as a reason)."""
+
+    severity: bool = Field(default=True, description="Use the severity label.")
+    rarity: bool = Field(default=True, description="Use firing history.")
+    novelty: bool = Field(default=True, description="Use first-seen templates.")
+    fresh: bool = Field(default=True, description="Prefer fresh starts.")
+    flapping: bool = Field(default=True, description="Detect flapping.")
+    chronic: bool = Field(default=True, description="Detect chronic / daily alerts.")
+    blast_radius: bool = Field(default=True, description="Group alerts into episodes.")
+    root_cause: bool = Field(default=True, description="Rank likely causes above symptoms.")
+    infrastructure: bool = Field(default=True, description="Boost infrastructure components.")
+    anomaly: bool = Field(default=True, description="Use the sidecar's anomaly scores.")
+    feedback: bool = Field(default=True, description="Learn from operator feedback.")
+
+
+def _default_severities() -> dict[str, float]:
+    return {"critical": 1.0, "page": 1.0, "error": 0.8, "warning": 0.5, "info": 0.2, "none": 0.1}
+
+
+class SalienceSettings(_Strict):
+    """How firing alerts are ranked (the `salience` section)."""
+
+    weights: SalienceWeights = Field(default=SalienceWeights(), description="Signal weights.")
+    features: SalienceFeatures = Field(default=SalienceFeatures(), description="Signal switches.")
+    severities: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=_default_severities,
+        description="Value of each `severity` label value in [0, 1]; unknown values count 0.3.",
+    )
+    severity_label: LabelName = Field(default="severity", description="Label holding severity.")
+    history: PositiveDuration = Field(
+        default=14 * 86400.0, description="How long per-alert history is kept before compaction."
+    )
+    episode_gap: PositiveDuration = Field(
+        default=300.0, description="Alerts starting within this gap of each other form one episode."
+    )
+    feedback_half_life: PositiveDuration = Field(
+        default=7 * 86400.0, description="Feedback loses half its weight over this time."
+    )
+    top_reasons: PositiveInt = Field(default=3, description="Reasons reported per alert.")
+
+
+# ---------------------------------------------------------------------------------------
+# The file
+# ---------------------------------------------------------------------------------------
+
+
+class RuleFile(_Strict):
+    """One YAML file under rules/: any of the four sections; files are merged by `load_rules`."""
+
+    settings: Settings | None = Field(default=None, description="Process settings (one file only).")
+    detectors: tuple[DetectorRule, ...] = Field(default=(), description="Anomaly rules.")
+    forecasts: tuple[ForecastRule, ...] = Field(default=(), description="Forecast/scaling rules.")
+    salience: SalienceSettings | None = Field(
+        default=None, description="Alert salience settings (one file only)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_empty(cls, data: Any) -> Any:
+        return {} if data is None else data

@@ -1,0 +1,80 @@
+"""Frozen value types shared by the core and the shells.
+
+Values are immutable and hashable where they are keys; arrays inside them are made
+read-only so a value handed to another component cannot be changed under it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Frame", "SeriesKey"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesKey:
+    """Identity of one series: metric name plus its labels in canonical (sorted) order."""
+
+    metric: str
+    labels: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_labels(cls, labels: Mapping[str, str]) -> SeriesKey:
+        """Build a key from a Prometheus label set; `__name__` becomes `metric`."""
+        rest = {str(k): str(v) for k, v in labels.items() if k != "__name__"}
+        return cls(metric=str(labels.get("__name__", "")), labels=tuple(sorted(rest.items())))
+
+    def as_dict(self) -> dict[str, str]:
+        """Labels as a dict, without `__name__`."""
+        return dict(self.labels)
+
+    def __str__(self) -> str:
+        inner = ",".join(f'{k}="{v}"' for k, v in self.labels)
+        return f"{self.metric}{{{inner}}}"
+
+
+def _readonly(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    a = np.array(a, dtype=np.float64, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Samples of one target: `X[i, j]` is metric `columns[j]` at time `t[i]`; NaN = missing.
+
+    `t` is strictly increasing unix seconds. Frames are what sources return and what
+    detectors and forecasters consume.
+    """
+
+    key: SeriesKey
+    t: NDArray[np.float64]
+    X: NDArray[np.float64]
+    columns: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        t = _readonly(self.t)
+        X = _readonly(self.X)
+        if X.ndim == 1:
+            X = _readonly(X.reshape(-1, 1))
+        if t.ndim != 1:
+            raise ValueError(f"Frame.t must be 1-d, got shape {t.shape}")
+        if X.ndim != 2 or X.shape[0] != t.shape[0]:
+            raise ValueError(f"Frame.X must be (n, d) with n={t.shape[0]}, got shape {X.shape}")
+        if X.shape[1] != len(self.columns):
+            raise ValueError(f"Frame has {X.shape[1]} columns of data but {len(self.columns)} names")
+        if t.size > 1 and not bool(np.all(np.diff(t) > 0)):
+            raise ValueError("Frame.t must be strictly increasing")
+        object.__setattr__(self, "t", t)
+        object.__setattr__(self, "X", X)
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+    def column(self, name: str) -> NDArray[np.float64]:
+        """The samples of one metric, by name."""
+        return self.X[:, self.columns.index(name)]

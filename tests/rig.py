@@ -1,0 +1,257 @@
+"""Real services for tests, on free loopback ports in temporary directories.
+
+Prometheus and Alertmanager are the Debian binaries, started directly (no systemd);
+a prometheus_client target gives Prometheus real data within seconds; a webhook sink
+records what Alertmanager delivers. Everything started here is stopped by `close()`,
+which the fixtures call also when a test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import requests
+from prometheus_client import CollectorRegistry, Gauge, start_http_server
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last_exc: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except Exception as exc:  # the service may not be up yet
+            last_exc = exc
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what} (last error: {last_exc})")
+
+
+def require_binary(name: str) -> str:
+    """Path of a Debian-packaged binary; a clear error (never a skip) when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        raise RuntimeError(
+            f"{name} is not installed; scripts/test installs it "
+            "(apt-get install prometheus prometheus-alertmanager)"
+        )
+    return path
+
+
+class ManagedProcess:
+    """A child process in its own session, with its output in a log file."""
+
+    def __init__(self, argv: list[str], log: Path) -> None:
+        self.argv = argv
+        self.log = log
+        self._log_fh = log.open("wb")
+        self.proc = subprocess.Popen(
+            argv, stdout=self._log_fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log_fh.close()
+
+
+class MetricsTarget:
+    """A prometheus_client HTTP target on loopback serving `rig_value{series=...}` gauges."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.gauge = Gauge("rig_value", "Value set by the test rig.", ["series"], registry=self.registry)
+        self.port = free_port()
+        self._server, self._thread = start_http_server(self.port, addr=LOOPBACK, registry=self.registry)
+
+    @property
+    def address(self) -> str:
+        return f"{LOOPBACK}:{self.port}"
+
+    def set(self, series: str, value: float) -> None:
+        self.gauge.labels(series=series).set(value)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class WebhookSink:
+    """An HTTP server that records every JSON body POSTed to it (for Alertmanager)."""
+
+    def __init__(self) -> None:
+        self.received: queue.Queue[dict[str, Any]] = queue.Queue()
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length", "0"))
+                sink.received.put(json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.port = free_port()
+        self._server = ThreadingHTTPServer((LOOPBACK, self.port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}/alerts"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class PrometheusServer:
+    """The real `prometheus` binary scraping the given targets every `scrape_interval`."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        targets: Iterable[str],
+        *,
+        scrape_interval: str = "1s",
+        job: str = "rig",
+    ) -> None:
+        self.port = free_port()
+        self.job = job
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        config = workdir / "prometheus.yml"
+        config.write_text(
+            "global:\n"
+            f"  scrape_interval: {scrape_interval}\n"
+            f"  evaluation_interval: {scrape_interval}\n"
+            "scrape_configs:\n"
+            f"  - job_name: {job}\n"
+            "    static_configs:\n"
+            f"      - targets: {json.dumps(list(targets))}\n"
+        )
+        self.process = ManagedProcess(
+            [
+                require_binary("prometheus"),
+                f"--config.file={config}",
+                f"--storage.tsdb.path={workdir / 'tsdb'}",
+                f"--web.listen-address={LOOPBACK}:{self.port}",
+                f"--web.external-url={self.url}/",
+                "--web.enable-lifecycle",
+                "--log.level=warn",
+            ],
+            workdir / "prometheus.log",
+        )
+        try:
+            wait_until(self._ready, 30, "Prometheus /-/ready")
+        except TimeoutError:
+            self.close()
+            raise
+
+    def _ready(self) -> bool:
+        if not self.process.alive():
+            raise RuntimeError(f"prometheus exited:\n{self.process.output()}")
+        return requests.get(f"{self.url}/-/ready", timeout=1).status_code == 200
+
+    def instant(self, promql: str) -> list[dict[str, Any]]:
+        """Result of an instant query, straight from the HTTP API."""
+        body = requests.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=5).json()
+        assert body["status"] == "success", body
+        return list(body["data"]["result"])
+
+    def wait_for_scrape(self, timeout: float = 60) -> None:
+        """Block until the rig job's targets are up (the first scrape can take ~6 s)."""
+        wait_until(lambda: self.instant(f'up{{job="{self.job}"}} == 1'), timeout, "first scrape")
+
+    def close(self) -> None:
+        self.process.stop()
+
+
+class AlertmanagerServer:
+    """The real `prometheus-alertmanager` binary, routing everything to one webhook."""
+
+    def __init__(self, workdir: Path, webhook_url: str) -> None:
+        self.port = free_port()
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        config = workdir / "alertmanager.yml"
+        config.write_text(
+            "route:\n"
+            "  receiver: sidecar\n"
+            "  group_by: [alertname]\n"
+            "  group_wait: 1s\n"
+            "  group_interval: 1s\n"
+            "  repeat_interval: 1h\n"
+            "receivers:\n"
+            "  - name: sidecar\n"
+            "    webhook_configs:\n"
+            f"      - url: {webhook_url}\n"
+            "        send_resolved: true\n"
+        )
+        self.process = ManagedProcess(
+            [
+                require_binary("prometheus-alertmanager"),
+                f"--config.file={config}",
+                f"--storage.path={workdir / 'data'}",
+                f"--web.listen-address={LOOPBACK}:{self.port}",
+                "--cluster.listen-address=",
+                f"--web.external-url={self.url}/",
+                "--log.level=warn",
+            ],
+            workdir / "alertmanager.log",
+        )
+        try:
+            wait_until(self._ready, 30, "Alertmanager /-/ready")
+        except TimeoutError:
+            self.close()
+            raise
+
+    def _ready(self) -> bool:
+        if not self.process.alive():
+            raise RuntimeError(f"alertmanager exited:\n{self.process.output()}")
+        return requests.get(f"{self.url}/-/ready", timeout=1).status_code == 200
+
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Push alerts through Alertmanager's v2 API, as Prometheus would."""
+        r = requests.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=5)
+        r.raise_for_status()
+
+    def close(self) -> None:
+        self.process.stop()
