@@ -8,6 +8,7 @@ inside the command that needs them, so `sidecar --help` and `sidecar check` star
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -39,6 +40,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sidecar: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: say so in one line, trace on request
+        if os.environ.get("SIDECAR_DEBUG"):
+            raise
+        print(
+            f"sidecar: internal error: {exc!r} (set SIDECAR_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,15 +63,20 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate YAML rule files and print every error as file:line:col: key: message.",
     )
     check.add_argument(
-        "paths", nargs="*", default=[DEFAULT_RULES], metavar="PATH",
+        "paths",
+        nargs="*",
+        default=[DEFAULT_RULES],
+        metavar="PATH",
         help=f"rule files or directories of *.yaml (default: {DEFAULT_RULES}/)",
     )
     check.add_argument(
-        "--online", action="store_true",
+        "--online",
+        action="store_true",
         help="also send every query to Prometheus' /api/v1/query and report its parse errors",
     )
     check.add_argument(
-        "--prometheus-url", default=None,
+        "--prometheus-url",
+        default=None,
         help="Prometheus for --online (default: settings.prometheus_url of the rule files)",
     )
     check.set_defaults(func=_cmd_check)
@@ -83,16 +97,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
         url = args.prometheus_url or str(rules.settings.prometheus_url)
         problems = _check_online(rules, url)
         if problems is None:
-            print(f"sidecar: warning: Prometheus at {url} is unreachable; online checks skipped",
-                  file=sys.stderr)
+            print(
+                f"sidecar: warning: Prometheus at {url} is unreachable; online checks skipped",
+                file=sys.stderr,
+            )
         elif problems:
             for err in problems:
                 print(err, file=sys.stderr)
             print(f"{len(problems)} error(s)", file=sys.stderr)
             return EXIT_BAD_INPUT
     files = ", ".join(rules.files) or "no files"
-    print(f"{len(rules.detectors)} detector rule(s), {len(rules.forecasts)} forecast rule(s) "
-          f"valid in {files}")
+    print(
+        f"{len(rules.detectors)} detector rule(s), {len(rules.forecasts)} forecast rule(s) "
+        f"valid in {files}"
+    )
     return EXIT_OK
 
 
@@ -111,8 +129,11 @@ def _check_online(rules: Rules, url: str) -> list[RuleError] | None:
                     source.query(query, at=now)
                 except QueryError as exc:
                     if exc.error_type == "bad_data":
-                        problems.append(RuleError(rules.locations[name], name,
-                                                  f"Prometheus rejects the query: {exc}"))
+                        problems.append(
+                            RuleError(
+                                rules.locations[name], name, f"Prometheus rejects the query: {exc}"
+                            )
+                        )
                 except SourceUnavailable:
                     return None
     return problems
@@ -131,4 +152,3 @@ def _queries_of(rules: Rules) -> list[tuple[str, list[str]]]:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-

@@ -66,7 +66,9 @@ class Frame:
         if X.ndim != 2 or X.shape[0] != t.shape[0]:
             raise ValueError(f"Frame.X must be (n, d) with n={t.shape[0]}, got shape {X.shape}")
         if X.shape[1] != len(self.columns):
-            raise ValueError(f"Frame has {X.shape[1]} columns of data but {len(self.columns)} names")
+            raise ValueError(
+                f"Frame has {X.shape[1]} columns of data but {len(self.columns)} names"
+            )
         if t.size > 1 and not bool(np.all(np.diff(t) > 0)):
             raise ValueError("Frame.t must be strictly increasing")
         object.__setattr__(self, "t", t)

@@ -43,7 +43,7 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
             result = check()
             if result:
                 return result
-        except Exception as exc:  # the service may not be up yet
+        except Exception as exc:  # noqa: BLE001 (the service may not be up yet: keep polling)
             last_exc = exc
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout}s waiting for {what} (last error: {last_exc})")
@@ -93,9 +93,13 @@ class MetricsTarget:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.gauge = Gauge("rig_value", "Value set by the test rig.", ["series"], registry=self.registry)
+        self.gauge = Gauge(
+            "rig_value", "Value set by the test rig.", ["series"], registry=self.registry
+        )
         self.port = free_port()
-        self._server, self._thread = start_http_server(self.port, addr=LOOPBACK, registry=self.registry)
+        self._server, self._thread = start_http_server(
+            self.port, addr=LOOPBACK, registry=self.registry
+        )
 
     @property
     def address(self) -> str:
@@ -118,7 +122,7 @@ class WebhookSink:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 sink.received.put(json.loads(self.rfile.read(length) or b"{}"))
                 self.send_response(200)

@@ -1,7 +1,8 @@
 """Prometheus duration strings (`30s`, `5m`, `1h30m`, `7d`) as pydantic field types.
 
 The grammar is Prometheus' own (`model.ParseDuration`): units y w d h m s ms, each at most
-once, largest first; a bare `0` means zero. Values are stored as float seconds.
+once, largest first; a bare `0` means zero. Values are stored as float seconds. Python
+callers may also pass seconds as a number; rule files may not (`30` is ambiguous there).
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-__all__ = ["Duration", "PositiveDuration", "format_duration", "parse_duration"]
+__all__ = ["DURATION", "FROM_FILE", "Duration", "PositiveDuration", "format_duration", "parse_duration"]
+
+FROM_FILE = "from_file"
+"""Validation-context flag set by the loader: in files, durations must be strings, as in Prometheus."""
 
 _UNITS: tuple[tuple[str, float], ...] = (
     ("y", 365 * 86400.0),
@@ -49,15 +53,20 @@ def format_duration(seconds: float) -> str:
     return "".join(parts)
 
 
-def _to_seconds(value: Any) -> Any:
+def _to_seconds(value: Any, info: ValidationInfo) -> Any:
+    """Duration strings always; plain seconds only from Python, never from a rule file."""
     if isinstance(value, str):
         try:
             return parse_duration(value)
         except ValueError:
             pass
-    raise PydanticCustomError(
-        "duration", "not a Prometheus duration such as 30s, 5m, 1h30m or 7d"
-    )
+    elif (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and not (info.context or {}).get(FROM_FILE)
+    ):
+        return float(value)
+    raise PydanticCustomError("duration", "not a Prometheus duration such as 30s, 5m, 1h30m or 7d")
 
 
 def _positive(seconds: float) -> float:
@@ -66,8 +75,11 @@ def _positive(seconds: float) -> float:
     return seconds
 
 
-Duration = Annotated[float, BeforeValidator(_to_seconds)]
+DURATION = BeforeValidator(_to_seconds)
+"""The validator that marks a field as a duration (the reference generator looks for it)."""
+
+Duration = Annotated[float, DURATION]
 """A Prometheus duration string, held as float seconds (0 allowed)."""
 
-PositiveDuration = Annotated[float, BeforeValidator(_to_seconds), AfterValidator(_positive)]
+PositiveDuration = Annotated[float, DURATION, AfterValidator(_positive)]
 """A Prometheus duration string greater than zero, held as float seconds."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sidecar.config.durations import FROM_FILE
 from sidecar.config.schema import (
     DetectorRule,
     ForecastRule,
@@ -30,6 +31,8 @@ from sidecar.config.yamlnodes import NodeIndex, PathKey, YamlDocument, format_pa
 from sidecar.errors import Location, RuleError, RuleErrors
 
 __all__ = ["Rules", "expand_paths", "load_rules"]
+
+_FILE_CONTEXT = {FROM_FILE: True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ def load_rules(paths: Sequence[str | Path], environ: Mapping[str, str] | None = 
         if doc.errors and doc.data is None:  # unreadable or not YAML: nothing to validate
             continue
         try:
-            parsed.append((doc, RuleFile.model_validate(doc.data)))
+            parsed.append((doc, RuleFile.model_validate(doc.data, context=_FILE_CONTEXT)))
         except ValidationError as exc:
             errors.extend(_located(exc, doc.index, RuleFile))
     errors.extend(_cross_file_errors(docs))
@@ -135,12 +138,15 @@ def _merge(parsed: Sequence[tuple[YamlDocument, RuleFile]], settings: Settings) 
     locations: dict[str, Location] = {}
     salience = SalienceSettings()
     for doc, rf in parsed:
-        for section, rules in (("detectors", rf.detectors), ("forecasts", rf.forecasts)):
-            for i, rule in enumerate(rules):
-                query_path: PathKey = (section, i, "query")
-                if query_path not in doc.index:
-                    query_path = (section, i, "queries")
-                locations[rule.name] = doc.index.value(query_path)
+        named: list[tuple[str, int, str]] = [
+            *(("detectors", i, r.name) for i, r in enumerate(rf.detectors)),
+            *(("forecasts", i, r.name) for i, r in enumerate(rf.forecasts)),
+        ]
+        for section, i, name in named:
+            query_path: PathKey = (section, i, "query")
+            if query_path not in doc.index:
+                query_path = (section, i, "queries")
+            locations[name] = doc.index.value(query_path)
         if rf.salience is not None:
             salience = rf.salience
     return Rules(
@@ -157,11 +163,15 @@ def _settings_with_env(
     base: Mapping[str, Any], environ: Mapping[str, str], errors: list[RuleError]
 ) -> Settings | None:
     """The file's settings (already valid) with SIDECAR_* overrides, validated together."""
+    try:
+        from_file = Settings.model_validate(dict(base), context=_FILE_CONTEXT)
+    except ValidationError:
+        return None  # already reported, with locations, by the RuleFile validation
     overrides = env_overrides(environ)
     if not overrides:
-        return Settings.model_validate(dict(base))
+        return from_file
     try:
-        return Settings.model_validate({**base, **overrides})
+        return Settings.model_validate({**base, **overrides}, context=_FILE_CONTEXT)
     except ValidationError as exc:
         for err in exc.errors():
             name = str(err["loc"][0]) if err["loc"] else ""
@@ -211,6 +221,10 @@ def _message(err: Any, allowed: list[str] | None, loc: tuple[Any, ...] = ()) -> 
         return msg
     if kind == "missing":
         return "required key is missing"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of keys (got {_yaml_type(err.get('input'))})"
+    if kind in ("tuple_type", "list_type"):
+        return f"expected a list (got {_yaml_type(err.get('input'))})"
     if kind == "union_tag_invalid":
         expected = ctx.get("expected_tags", "")
         return f"unknown kind {ctx.get('tag')!r}; expected one of {expected}"
@@ -224,6 +238,14 @@ def _message(err: Any, allowed: list[str] | None, loc: tuple[Any, ...] = ()) -> 
     if isinstance(value, (str, int, float, bool)) or value is None:
         msg += f" (got {value!r})" if isinstance(value, str) else f" (got {_yaml_scalar(value)})"
     return msg
+
+
+def _yaml_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "a string" if isinstance(value, str) else _yaml_scalar(value)
 
 
 def _yaml_scalar(value: Any) -> str:
@@ -271,8 +293,8 @@ def _step(tp: Any, part: Any) -> Any:
         info = tp.model_fields.get(str(part))
         return info.annotation if info is not None else None
     if origin in (typing.Union, types.UnionType):  # a discriminated union: part is the tag
-        for member in typing.get_args(tp):
-            member = _unwrap(member)
+        for arg in typing.get_args(tp):
+            member = _unwrap(arg)
             if isinstance(member, type) and issubclass(member, BaseModel):
                 kind = member.model_fields.get("kind")
                 if kind is not None and typing.get_args(kind.annotation) == (part,):

@@ -7,9 +7,11 @@ which rules/README.md's reference is generated (`python -m sidecar.config.refere
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -58,10 +60,20 @@ def _promql(value: str) -> str:
 
 
 PromQL = Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=1)]
-RuleName = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_:.-]*$", max_length=128),
-]
+_RULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_:.-]{0,127}")
+
+
+def _rule_name(value: str) -> str:
+    if not _RULE_NAME.fullmatch(value):
+        raise PydanticCustomError(
+            "rule_name",
+            "rule names start with a letter or _ and use only letters, digits, _ : . - "
+            "(at most 128 characters)",
+        )
+    return value
+
+
+RuleName = Annotated[str, AfterValidator(_rule_name)]
 LabelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Season = Literal["auto", "none"] | PositiveDuration
 Fraction = Annotated[float, Field(gt=0, lt=1)]
@@ -83,7 +95,9 @@ class Settings(_Strict):
         default=None, description="Alertmanager base URL, used only for links in the ranked view."
     )
     listen_host: str = Field(default="127.0.0.1", description="Address the HTTP endpoints bind.")
-    listen_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP endpoints.")
+    listen_port: int = Field(
+        default=8000, ge=1, le=65535, description="Port of the HTTP endpoints."
+    )
     interval: PositiveDuration = Field(
         default=30.0, description="How often every rule is evaluated (a Prometheus duration)."
     )
@@ -176,9 +190,7 @@ class ThresholdSpec(_Strict):
         description="Anomalous above this streaming quantile of the series' own scores "
         "(0.999 = about one false alarm per 1000 samples). Default when `fixed` is unset: 0.995.",
     )
-    protect: bool = Field(
-        default=True, description="Do not learn anomalous points as normal."
-    )
+    protect: bool = Field(default=True, description="Do not learn anomalous points as normal.")
 
     @model_validator(mode="after")
     def _one_policy(self) -> ThresholdSpec:
@@ -219,7 +231,9 @@ class DetectorRule(_Strict):
     threshold: ThresholdSpec = Field(
         default=ThresholdSpec(), description="Policy turning scores into anomaly verdicts."
     )
-    enabled: bool = Field(default=True, description="Off = validated and replayable, not scheduled.")
+    enabled: bool = Field(
+        default=True, description="Off = validated and replayable, not scheduled."
+    )
 
     @field_validator("query")
     @classmethod
@@ -260,7 +274,8 @@ class ScalingPolicy(_Strict):
     min_replicas: int = Field(default=1, ge=0, description="Never recommend fewer.")
     max_replicas: PositiveInt = Field(default=100, description="Never recommend more.")
     lead_time: Duration = Field(
-        default=300.0, description="How long a new replica takes to serve; the forecast is read there."
+        default=300.0,
+        description="How long a new replica takes to serve; the forecast is read there.",
     )
     scale_down_stabilization: Duration = Field(
         default=300.0, description="Scale down only to the highest recommendation of this window."
@@ -297,7 +312,9 @@ class ForecastRule(_Strict):
     name: RuleName = Field(description="Unique rule name; becomes the `rule` label.")
     query: PromQL = Field(description="PromQL of the usage to forecast (one or more series).")
     step: PositiveDuration = Field(default=60.0, description="Query resolution of the history.")
-    lookback: PositiveDuration = Field(default=604800.0, description="History the model is fitted on.")
+    lookback: PositiveDuration = Field(
+        default=604800.0, description="History the model is fitted on."
+    )
     horizon: PositiveDuration = Field(default=3600.0, description="How far ahead to forecast.")
     level: Annotated[float, Field(ge=0.5, lt=1)] = Field(
         default=0.9, description="Prediction-interval level (0.9 = 90%)."
@@ -309,7 +326,9 @@ class ForecastRule(_Strict):
     scaling: ScalingPolicy | None = Field(
         default=None, description="Replica recommendation policy; none = forecast only."
     )
-    enabled: bool = Field(default=True, description="Off = validated and replayable, not scheduled.")
+    enabled: bool = Field(
+        default=True, description="Off = validated and replayable, not scheduled."
+    )
 
     @field_validator("query")
     @classmethod

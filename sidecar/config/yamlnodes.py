@@ -111,7 +111,9 @@ class _Walker:
         for key_node, value_node in self._pairs(node):
             key_at = _loc(self.file, key_node.start_mark)
             if not isinstance(key_node, yaml.ScalarNode):
-                self.errors.append(RuleError(key_at, format_path(path), "keys must be plain scalars"))
+                self.errors.append(
+                    RuleError(key_at, format_path(path), "keys must be plain scalars")
+                )
                 continue
             key = self._scalars.construct_object(key_node)
             if key in first_seen:
@@ -143,7 +145,11 @@ def read_yaml(path: Path) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         where = _loc(file, mark) if mark is not None else Location(file, 1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        return YamlDocument(file, None, NodeIndex(file), (RuleError(where, "", f"YAML: {problem}"),))
+        if exc.problem and exc.context and exc.context_mark is not None:
+            problem = f"{problem} ({exc.context} at line {exc.context_mark.line + 1})"
+        return YamlDocument(
+            file, None, NodeIndex(file), (RuleError(where, "", f"YAML: {problem}"),)
+        )
     except yaml.YAMLError as exc:  # not marked: still a syntax problem, not a crash
         err = RuleError(Location(file, 1, 1), "", f"YAML: {exc}")
         return YamlDocument(file, None, NodeIndex(file), (err,))
@@ -154,5 +160,7 @@ def read_yaml(path: Path) -> YamlDocument:
         data = walker.walk(node, (), None)
     except yaml.constructor.ConstructorError as exc:
         where = _loc(file, exc.problem_mark) if exc.problem_mark else Location(file, 1, 1)
-        return YamlDocument(file, None, walker.index, (RuleError(where, "", f"YAML: {exc.problem}"),))
+        return YamlDocument(
+            file, None, walker.index, (RuleError(where, "", f"YAML: {exc.problem}"),)
+        )
     return YamlDocument(file, data, walker.index, tuple(walker.errors))

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Self
 
 import numpy as np
 import requests
-from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.retry import Retry
 
@@ -91,7 +92,7 @@ class PrometheusSource:
         """Release pooled connections."""
         self._client.close()
 
-    def __enter__(self) -> PrometheusSource:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -174,9 +175,11 @@ class _translated:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         if exc is None or isinstance(exc, SourceError):
-            return False
+            return
         if isinstance(exc, requests.Timeout) or _caused_by_timeout(exc):
             raise SourceTimeout(f"Prometheus did not answer in time: {exc}") from exc
         if isinstance(exc, requests.exceptions.JSONDecodeError | json.JSONDecodeError):
@@ -187,7 +190,6 @@ class _translated:
             raise BadResponse(str(exc)) from exc
         if isinstance(exc, KeyError | TypeError | IndexError):
             raise BadResponse(f"unexpected Prometheus response shape: {exc!r}") from exc
-        return False
 
 
 def _caused_by_timeout(exc: BaseException) -> bool:
@@ -212,7 +214,7 @@ def _caused_by_timeout(exc: BaseException) -> bool:
 
 
 def _utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(float(ts), tz=timezone.utc)
+    return datetime.fromtimestamp(float(ts), tz=UTC)
 
 
 def _labels(item: Any) -> SeriesKey:
@@ -232,7 +234,9 @@ def _sample(pair: Any) -> tuple[float, float]:
 
 def _parse_matrix(
     result: Any,
-) -> Iterator[tuple[SeriesKey, np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.float64]]]]:
+) -> Iterator[
+    tuple[SeriesKey, np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.float64]]]
+]:
     if not isinstance(result, list):
         raise BadResponse(f"range query result is not a list: {result!r:.200}")
     for item in result:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import numpy as np
 import pytest
+import requests
 
 from sidecar.errors import QueryError, SourceUnavailable
 from sidecar.sources.prometheus import PrometheusSource
@@ -23,16 +25,16 @@ def _samples_now(prometheus: PrometheusServer, n: int) -> float:
     return time.time()
 
 
-def _raw_range(prometheus: PrometheusServer) -> list[dict[str, object]]:
-    import requests
-
+def _raw_range(prometheus: PrometheusServer) -> list[dict[str, Any]]:
     now = time.time()
-    body = requests.get(
-        f"{prometheus.url}/api/v1/query_range",
-        params={"query": "rig_value", "start": now - 60, "end": now, "step": 1},
-        timeout=5,
-    ).json()
-    result: list[dict[str, object]] = body["data"]["result"]
+    params: dict[str, str | float] = {
+        "query": "rig_value",
+        "start": now - 60,
+        "end": now,
+        "step": 1,
+    }
+    body = requests.get(f"{prometheus.url}/api/v1/query_range", params=params, timeout=5).json()
+    result: list[dict[str, Any]] = body["data"]["result"]
     return result if len(result) == 2 else [{"values": []}]
 
 
@@ -92,17 +94,21 @@ def test_scalar_and_empty_results(prometheus: PrometheusServer) -> None:
 
 
 def test_query_prometheus_rejects_raises_query_error(prometheus: PrometheusServer) -> None:
-    with PrometheusSource(prometheus.url, timeout=5, retries=2) as src:
-        with pytest.raises(QueryError) as info:
-            src.query("rate(rig_value)", at=time.time())
+    with (
+        PrometheusSource(prometheus.url, timeout=5, retries=2) as src,
+        pytest.raises(QueryError) as info,
+    ):
+        src.query("rate(rig_value)", at=time.time())
     assert info.value.error_type == "bad_data"
     assert "range vector" in str(info.value)
 
 
 def test_range_selector_in_instant_query_is_query_error(prometheus: PrometheusServer) -> None:
-    with PrometheusSource(prometheus.url, timeout=5, retries=0) as src:
-        with pytest.raises(QueryError, match="range vector"):
-            src.query("rig_value[10s]", at=time.time())
+    with (
+        PrometheusSource(prometheus.url, timeout=5, retries=0) as src,
+        pytest.raises(QueryError, match="range vector"),
+    ):
+        src.query("rig_value[10s]", at=time.time())
 
 
 def test_stopped_prometheus_is_unavailable(tmp_path: object, metrics_target: MetricsTarget) -> None:
@@ -116,6 +122,8 @@ def test_stopped_prometheus_is_unavailable(tmp_path: object, metrics_target: Met
         server.close()
         with pytest.raises(SourceUnavailable):
             src.query("vector(1)", at=time.time())
-    with PrometheusSource(f"http://127.0.0.1:{free_port()}", timeout=1, retries=0) as src:
-        with pytest.raises(SourceUnavailable):
-            src.query_range("up", time.time() - 60, time.time(), 15)
+    with (
+        PrometheusSource(f"http://127.0.0.1:{free_port()}", timeout=1, retries=0) as src,
+        pytest.raises(SourceUnavailable),
+    ):
+        src.query_range("up", time.time() - 60, time.time(), 15)

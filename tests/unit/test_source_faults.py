@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import pytest
 
 from sidecar.errors import BadResponse, QueryError, SourceTimeout, SourceUnavailable
@@ -18,7 +19,9 @@ MATRIX_OK = json.dumps(
         "status": "success",
         "data": {
             "resultType": "matrix",
-            "result": [{"metric": {"__name__": "m", "job": "j"}, "values": [[60, "1"], [120, "2"]]}],
+            "result": [
+                {"metric": {"__name__": "m", "job": "j"}, "values": [[60, "1"], [120, "2"]]}
+            ],
         },
     }
 ).encode()
@@ -51,14 +54,18 @@ def test_json_of_the_wrong_shape_is_bad_response(fake: list[FakePrometheus]) -> 
         src.query_range("m", 60, 120, 60)
 
 
-def test_rejected_query_is_query_error_with_prometheus_error_type(fake: list[FakePrometheus]) -> None:
+def test_rejected_query_is_query_error_with_prometheus_error_type(
+    fake: list[FakePrometheus],
+) -> None:
     body = json.dumps(
         {"status": "error", "errorType": "bad_data", "error": "1:5: parse error: unexpected"}
     ).encode()
     server = _serve(fake, [Reply(400, body)])
-    with PrometheusSource(server.url, timeout=2, retries=2) as src:
-        with pytest.raises(QueryError) as info:
-            src.query("up(", at=100)
+    with (
+        PrometheusSource(server.url, timeout=2, retries=2) as src,
+        pytest.raises(QueryError) as info,
+    ):
+        src.query("up(", at=100)
     assert info.value.error_type == "bad_data"
     assert "parse error" in str(info.value)
     assert len(server.requests) == 1  # a rejected query is not retried
@@ -68,9 +75,11 @@ def test_slow_prometheus_times_out_within_the_configured_bound(fake: list[FakePr
     server = _serve(fake, [Reply(200, MATRIX_OK, delay=5.0)])
     timeout, retries = 0.3, 1
     started = time.monotonic()
-    with PrometheusSource(server.url, timeout=timeout, retries=retries, backoff=0.05) as src:
-        with pytest.raises(SourceTimeout):
-            src.query_range("m", 60, 120, 60)
+    with (
+        PrometheusSource(server.url, timeout=timeout, retries=retries, backoff=0.05) as src,
+        pytest.raises(SourceTimeout),
+    ):
+        src.query_range("m", 60, 120, 60)
     elapsed = time.monotonic() - started
     # (retries + 1) attempts of `timeout` each plus one short backoff; far below the 5 s delay
     assert elapsed < (retries + 1) * timeout + 1.5
@@ -78,11 +87,15 @@ def test_slow_prometheus_times_out_within_the_configured_bound(fake: list[FakePr
 
 
 def test_unavailable_after_bounded_retries(fake: list[FakePrometheus]) -> None:
-    body = json.dumps({"status": "error", "errorType": "unavailable", "error": "shutting down"}).encode()
+    body = json.dumps(
+        {"status": "error", "errorType": "unavailable", "error": "shutting down"}
+    ).encode()
     server = _serve(fake, [Reply(503, body)])
-    with PrometheusSource(server.url, timeout=2, retries=2, backoff=0.01) as src:
-        with pytest.raises(SourceUnavailable) as info:
-            src.query("up", at=100)
+    with (
+        PrometheusSource(server.url, timeout=2, retries=2, backoff=0.01) as src,
+        pytest.raises(SourceUnavailable) as info,
+    ):
+        src.query("up", at=100)
     assert not isinstance(info.value, SourceTimeout)
     assert len(server.requests) == 3
 
@@ -98,14 +111,18 @@ def test_a_transient_503_is_retried_and_the_answer_used(fake: list[FakePrometheu
 def test_prometheus_down_is_unavailable_quickly() -> None:
     port = free_port()  # nothing listens here
     started = time.monotonic()
-    with PrometheusSource(f"http://127.0.0.1:{port}", timeout=1, retries=1, backoff=0.05) as src:
-        with pytest.raises(SourceUnavailable):
-            src.query("up", at=100)
+    with (
+        PrometheusSource(f"http://127.0.0.1:{port}", timeout=1, retries=1, backoff=0.05) as src,
+        pytest.raises(SourceUnavailable),
+    ):
+        src.query("up", at=100)
     assert time.monotonic() - started < 3
 
 
 def test_server_side_query_timeout_is_source_timeout(fake: list[FakePrometheus]) -> None:
-    body = json.dumps({"status": "error", "errorType": "timeout", "error": "query timed out"}).encode()
+    body = json.dumps(
+        {"status": "error", "errorType": "timeout", "error": "query timed out"}
+    ).encode()
     server = _serve(fake, [Reply(503, body)])
     with PrometheusSource(server.url, timeout=2, retries=0) as src, pytest.raises(SourceTimeout):
         src.query("up", at=100)
@@ -136,7 +153,7 @@ def test_missing_samples_become_nan_on_the_step_grid(fake: list[FakePrometheus])
         frames = src.query_range("m", 31, 200, 60)  # grid: multiples of 60 inside [31, 200]
     assert [f.key.as_dict() for f in frames] == [{"a": "x"}, {"job": "j"}]
     assert list(frames[0].t) == [60.0, 120.0, 180.0]
-    np_x = [list(f.X[:, 0]) for f in frames]
-    assert np_x[0][1] == float("inf") and all(v != v for v in (np_x[0][0], np_x[0][2]))
-    assert np_x[1][0] == 1.0 and all(v != v for v in np_x[1][1:])
+    a, j = (f.X[:, 0] for f in frames)
+    assert a[1] == np.inf and np.isnan(a[[0, 2]]).all()
+    assert j[0] == 1.0 and np.isnan(j[1:]).all()
     assert frames[1].columns == ("m",)
