@@ -80,6 +80,21 @@ def _parser() -> argparse.ArgumentParser:
         help="Prometheus for --online (default: settings.prometheus_url of the rule files)",
     )
     check.set_defaults(func=_cmd_check)
+
+    score = sub.add_parser(
+        "score",
+        help="score a timestamp,value CSV for anomalies, row by row",
+        description="Replay a series through the same Monitor the scheduler runs and write "
+        "the rows with an added anomaly_score column in [0, 1]. Each row's score uses only "
+        "that row and the rows before it.",
+    )
+    score.add_argument("input", metavar="IN.csv", help="CSV with header timestamp,value")
+    score.add_argument("-o", "--output", required=True, metavar="OUT.csv", help="CSV to write")
+    score.add_argument("--rules", metavar="FILE", help="rule file with the detector to use")
+    score.add_argument(
+        "--rule", metavar="NAME", help="detector rule in --rules (default: the only one)"
+    )
+    score.set_defaults(func=_cmd_score)
     return parser
 
 
@@ -111,6 +126,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
         f"{len(rules.detectors)} detector rule(s), {len(rules.forecasts)} forecast rule(s) "
         f"valid in {files}"
     )
+    return EXIT_OK
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from sidecar.replay.score import score_csv, select_rule
+
+    rule = select_rule(args.rules, args.rule)
+    rows = score_csv(args.input, args.output, rule)
+    print(f"scored {rows} rows into {args.output}", file=sys.stderr)
     return EXIT_OK
 
 

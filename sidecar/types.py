@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Frame", "SeriesKey"]
+__all__ = ["Frame", "Score", "SeriesKey", "Verdict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +80,26 @@ class Frame:
     def column(self, name: str) -> NDArray[np.float64]:
         """The samples of one metric, by name."""
         return self.X[:, self.columns.index(name)]
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One anomaly score with its explanation.
+
+    `value` is in [0, 1], higher = more anomalous (0.0 while not `warm`); `expected` is the
+    range the `driver` metric was expected in; `driver` is the metric that scored highest.
+    """
+
+    value: float
+    expected: tuple[float, float] | None = None
+    driver: str | None = None
+    warm: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A score and whether it crossed the threshold in force (`threshold`) at that time."""
+
+    score: Score
+    anomalous: bool
+    threshold: float

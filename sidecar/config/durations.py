@@ -13,7 +13,14 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-__all__ = ["DURATION", "FROM_FILE", "Duration", "PositiveDuration", "format_duration", "parse_duration"]
+__all__ = [
+    "DURATION",
+    "FROM_FILE",
+    "Duration",
+    "PositiveDuration",
+    "format_duration",
+    "parse_duration",
+]
 
 FROM_FILE = "from_file"
 """Validation-context flag set by the loader: in files, durations must be strings, as in Prometheus."""

@@ -39,8 +39,11 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("Top level of a rule file", RuleFile),
     ("`settings`", Settings),
     ("`detectors[]`", DetectorRule),
-    ("`detectors[].detector` with `kind: ensemble` (the default)", EnsembleDetector),
-    ("`detectors[].detector` with `kind: seasonal_robust_z`", SeasonalRobustZDetector),
+    (
+        "`detectors[].detector` with `kind: seasonal_robust_z` (the default)",
+        SeasonalRobustZDetector,
+    ),
+    ("`detectors[].detector` with `kind: ensemble`", EnsembleDetector),
     ("`detectors[].detector` with `kind: change_point`", ChangePointDetector),
     ("`detectors[].detector` with `kind: isolation_forest`", IsolationForestDetector),
     ("`detectors[].threshold`", ThresholdSpec),
@@ -50,7 +53,6 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("`salience.weights`", SalienceWeights),
     ("`salience.features`", SalienceFeatures),
 )
-
 
 
 def _is_duration(annotation: Any, metadata: list[Any] | None = None) -> bool:

@@ -127,28 +127,34 @@ class Settings(_Strict):
 # ---------------------------------------------------------------------------------------
 
 
-class SeasonalRobustZDetector(_Strict):
-    """Robust z-score against a seasonal profile learned online (median/MAD per phase)."""
+class _UnivariateParams(_Strict):
+    season: Season = Field(
+        default="auto",
+        description="Season length (`1d`, `1w`, ...), `none`, or `auto`: a day and a week are "
+        "tried and the one that explains the data best is used (none until 1.5 periods seen).",
+    )
+    window: PositiveInt = Field(
+        default=120, description="Memory of the level and scale, in samples."
+    )
+    warmup: PositiveInt = Field(default=20, description="Samples learned before scores are given.")
+
+
+class SeasonalRobustZDetector(_UnivariateParams):
+    """Point anomalies: robust z-score against a seasonal baseline learned online (the default)."""
 
     kind: Literal["seasonal_robust_z"] = Field(description="Selects this detector.")
-    season: Season = Field(
-        default="auto", description="Season length (`1d`, `1w`), `none`, or `auto` to detect it."
-    )
-    window: PositiveInt = Field(
-        default=120, description="Memory of the robust statistics, in samples per phase."
-    )
 
 
-class ChangePointDetector(_Strict):
-    """Changes in level, variance and trend; adapts to the new normal after a change."""
+class ChangePointDetector(_UnivariateParams):
+    """Sustained changes in level, variance and trend (CUSUM); adapts to the new normal."""
 
     kind: Literal["change_point"] = Field(description="Selects this detector.")
-    window: PositiveInt = Field(
-        default=60, description="Samples in the reference window the recent past is compared to."
-    )
-    adapt: PositiveDuration = Field(
-        default=3600.0, description="After a change, how long until the new level counts as normal."
-    )
+
+
+class EnsembleDetector(_UnivariateParams):
+    """Point deviations and sustained changes read from one baseline pass."""
+
+    kind: Literal["ensemble"] = Field(description="Selects this detector.")
 
 
 class IsolationForestDetector(_Strict):
@@ -157,20 +163,9 @@ class IsolationForestDetector(_Strict):
     kind: Literal["isolation_forest"] = Field(description="Selects this detector.")
     window: PositiveInt = Field(default=1000, description="Recent samples the forest is fitted on.")
     n_estimators: PositiveInt = Field(default=100, description="Trees in the forest.")
-    refit_every: PositiveInt = Field(default=100, description="Refit after this many new samples.")
+    refit_every: PositiveInt = Field(default=250, description="Refit after this many new samples.")
+    warmup: PositiveInt = Field(default=50, description="Samples learned before scores are given.")
     seed: int = Field(default=0, description="Random seed (fits are reproducible).")
-
-
-class EnsembleDetector(_Strict):
-    """The default: combines the members' calibrated scores."""
-
-    kind: Literal["ensemble"] = Field(description="Selects this detector.")
-    members: tuple[SeasonalRobustZDetector | ChangePointDetector | IsolationForestDetector, ...] = (
-        Field(
-            default=(),
-            description="Member detectors; empty = the shipped default combination.",
-        )
-    )
 
 
 DetectorSpec = Annotated[
@@ -180,30 +175,60 @@ DetectorSpec = Annotated[
 
 
 class ThresholdSpec(_Strict):
-    """When a score becomes an anomaly: a fixed score, or a streaming quantile of past scores."""
+    """When a score becomes an anomaly: give at most one of `false_alarm_rate`, `fixed`, `quantile`.
 
+    Scores are calibrated per series (a score s means the series' own history puts the
+    deviation's tail probability at 0.001 * (1/s - 1)), so a false-alarm rate maps to one
+    score threshold for every series. The default is `false_alarm_rate: 0.0001`.
+    """
+
+    false_alarm_rate: Annotated[float, Field(gt=0, lt=1)] | None = Field(
+        default=None,
+        description="Expected fraction of normal samples flagged (0.0001 = 1 in 10,000); "
+        "the default policy, at 0.0001.",
+    )
     fixed: float | None = Field(
         default=None, ge=0, le=1, description="Anomalous when the score is at least this."
     )
     quantile: Fraction | None = Field(
         default=None,
-        description="Anomalous above this streaming quantile of the series' own scores "
-        "(0.999 = about one false alarm per 1000 samples). Default when `fixed` is unset: 0.995.",
+        description="Anomalous above this streaming quantile of the series' own past scores "
+        "(and at least `min_score`).",
+    )
+    min_score: float = Field(
+        default=0.5, ge=0, le=1, description="Floor of the `quantile` policy's threshold."
     )
     protect: bool = Field(default=True, description="Do not learn anomalous points as normal.")
 
     @model_validator(mode="after")
     def _one_policy(self) -> ThresholdSpec:
-        if self.fixed is not None and self.quantile is not None:
-            raise PydanticCustomError("threshold", "set either `fixed` or `quantile`, not both")
+        given = [
+            n for n in ("false_alarm_rate", "fixed", "quantile") if getattr(self, n) is not None
+        ]
+        if len(given) > 1:
+            raise PydanticCustomError(
+                "threshold",
+                "give one of `false_alarm_rate`, `fixed` or `quantile`, not {given}",
+                {"given": " and ".join(given)},
+            )
         return self
 
     @property
-    def effective_quantile(self) -> float | None:
-        """The quantile in force (0.995 when neither policy is given), or None when fixed."""
+    def policy(self) -> Literal["fixed", "quantile"]:
+        """`quantile` for a streaming quantile, `fixed` for everything else."""
+        return "quantile" if self.quantile is not None else "fixed"
+
+    @property
+    def score_threshold(self) -> float:
+        """The fixed score threshold in force (from `fixed` or the false-alarm rate)."""
         if self.fixed is not None:
-            return None
-        return 0.995 if self.quantile is None else self.quantile
+            return self.fixed
+        rate = 1e-4 if self.false_alarm_rate is None else self.false_alarm_rate
+        return CALIBRATION_P_HALF / (rate + CALIBRATION_P_HALF)
+
+
+CALIBRATION_P_HALF = 1e-3
+"""Tail probability that scores 0.5 (sidecar.detect.calibration.P_HALF; kept equal by a test)."""
 
 
 class DetectorRule(_Strict):
@@ -226,7 +251,8 @@ class DetectorRule(_Strict):
         default=86400.0, description="History replayed on a cold start to rebuild detector state."
     )
     detector: DetectorSpec = Field(
-        default=EnsembleDetector(kind="ensemble"), description="Detector and its parameters."
+        default=SeasonalRobustZDetector(kind="seasonal_robust_z"),
+        description="Detector and its parameters.",
     )
     threshold: ThresholdSpec = Field(
         default=ThresholdSpec(), description="Policy turning scores into anomaly verdicts."

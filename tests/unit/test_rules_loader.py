@@ -45,11 +45,11 @@ def test_full_good_file_loads_to_the_expected_objects() -> None:
         kind="seasonal_robust_z", season=86400.0, window=120
     )
     assert api.threshold == ThresholdSpec(quantile=0.995, protect=True)
-    assert api.threshold.effective_quantile == 0.995
+    assert api.threshold.policy == "quantile" and api.threshold.min_score == 0.5
     assert host.queries is not None and list(host.queries) == ["cpu", "load"]
     assert host.join_on == ("instance",)
     assert isinstance(host.detector, IsolationForestDetector) and host.detector.window == 500
-    assert host.threshold.fixed == 0.8 and host.threshold.effective_quantile is None
+    assert host.threshold.policy == "fixed" and host.threshold.score_threshold == 0.8
     [fc] = rules.forecasts
     assert fc.horizon == 7200.0 and fc.step == 300.0 and fc.lookback == 14 * 86400.0
     assert fc.scaling is not None
@@ -66,9 +66,10 @@ def test_full_good_file_loads_to_the_expected_objects() -> None:
 def test_minimal_file_gets_schema_defaults() -> None:
     rules = load_rules([FIXTURES / "rules" / "good" / "minimal.yaml"], environ={})
     [d] = rules.detectors
-    assert d.detector.kind == "ensemble"
+    assert d.detector.kind == "seasonal_robust_z" and d.detector.season == "auto"
     assert d.step == 30.0 and d.lookback == 86400.0
-    assert d.threshold.effective_quantile == 0.995 and d.threshold.protect
+    assert d.threshold.policy == "fixed" and d.threshold.protect
+    assert d.threshold.score_threshold == pytest.approx(1e-3 / (1e-4 + 1e-3))
     assert str(rules.settings.prometheus_url) == "http://127.0.0.1:9090/"
     assert rules.forecasts == ()
 

@@ -1,0 +1,1 @@
+"""Streaming anomaly detectors, their shared baseline kernel, calibration and `Monitor`."""

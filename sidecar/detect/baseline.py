@@ -1,0 +1,322 @@
+"""The streaming baseline every univariate detector reads: level, trend, seasonal profile, scale.
+
+For each channel (one metric of one series) the kernel runs a few candidate models side by
+side: no season, and one profile per candidate period (a day, a week, or a given length),
+each with its own damped-trend level, robust scale and CUSUM change statistics. The
+candidate with the smallest recent error (with a penalty for complexity and only once it
+has seen 1.5 periods) is the one read out, so seasonality is detected from the data.
+
+Robustness: learning uses residuals clipped at 3 sigma (an outlier moves the baseline by
+at most that). Adaptation: a CUSUM of standardised residuals detects level shifts and
+re-levels by the estimated shift; a CUSUM of |residual| detects variance increases and
+re-scales. A change then stops being anomalous within a few samples instead of hours.
+
+The same code runs on Python floats (one channel) and numpy arrays (many), see ops.py.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CUSUM_TO_Z",
+    "BaselineParams",
+    "BaselineState",
+    "Evaluation",
+    "evaluate",
+    "learn",
+    "new_state",
+]
+
+Ops = Any  # ScalarOps or ArrayOps: the kernel is duck-typed over both backends
+
+SIGMA_PER_MAD = 1.2533141373155001  # sigma / mean absolute deviation, for normal noise
+LEARN_LIMIT = 1e150  # larger magnitudes are scored but never learned (keeps state finite)
+_CLIP_AFTER = 5.0  # samples before residuals are clipped (the scale needs a few first)
+SELECTION_MEMORY = 43200.0  # seconds of error history that decide which candidate is read
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineParams:
+    """Hyper-parameters of the kernel; every alpha is derived here once."""
+
+    periods: tuple[float, ...] = (86400.0, 604800.0)
+    window: int = 120
+    season_cycles: float = 3.0
+    warmup: int = 20
+    trend_damping: float = 0.98
+    trend_gain: float = 0.1
+    cusum_k: float = 0.5
+    cusum_h: float = 10.0
+    cusum_clip: float = 6.0
+    variance_k: float = 1.5
+    variance_h: float = 12.0
+    complexity_penalty: float = 0.1
+
+    @property
+    def bins(self) -> tuple[int, ...]:
+        """Profile bins per period: 5-minute bins for a day, 30-minute for longer periods."""
+        return tuple(
+            int(min(336, max(12, round(p / (300.0 if p <= 86400.0 else 1800.0)))))
+            for p in self.periods
+        )
+
+    @property
+    def alpha(self) -> float:
+        return 2.0 / (self.window + 1.0)
+
+
+class BaselineState:
+    """Mutable state of C candidates for N channels (floats when N is None, else arrays)."""
+
+    __slots__ = (
+        "b",
+        "cn",
+        "cp",
+        "cv",
+        "dt",
+        "err",
+        "lev",
+        "n",
+        "nn",
+        "np_",
+        "nv",
+        "perf",
+        "prof",
+        "t_first",
+        "t_last",
+    )
+
+    def __init__(self, params: BaselineParams, xp: Ops, n: int | None) -> None:
+        size = 0 if n is None else n
+        cands = 1 + len(params.periods)
+        z = xp.full(size, 0.0)
+        nan = xp.full(size, math.nan)
+        self.n = z
+        self.t_first = nan
+        self.t_last = nan
+        self.dt = nan
+        self.lev = [z] * cands
+        self.b = [z] * cands
+        self.err = [z] * cands
+        self.perf = [z] * cands
+        self.cp = [z] * cands
+        self.cn = [z] * cands
+        self.np_ = [z] * cands
+        self.nn = [z] * cands
+        self.cv = [z] * cands
+        self.nv = [z] * cands
+        self.prof: list[Any] = [None] + [xp.profile(size, b) for b in params.bins]
+
+    def nbytes(self) -> int:
+        """Bytes held by array state (0 for the scalar backend's floats)."""
+        total = 0
+        for name in self.__slots__:
+            value = getattr(self, name)
+            for v in value if isinstance(value, list) else [value]:
+                total += int(getattr(v, "nbytes", 0))
+        return total
+
+
+def new_state(params: BaselineParams, xp: Ops, n: int | None = None) -> BaselineState:
+    """Fresh state: one channel of floats (`n=None`) or `n` channels of arrays."""
+    return BaselineState(params, xp, n)
+
+
+@dataclass(slots=True)
+class Evaluation:
+    """What one sample looks like against the state, before learning it."""
+
+    x: Any
+    t: Any
+    ok: Any  # finite and learnable
+    sel: Any  # index of the candidate read out
+    pred: list[Any]
+    resid: list[Any]
+    sigma: list[Any]
+    i0: list[Any]
+    w: list[Any]
+    cp: list[Any]
+    cn: list[Any]
+    cv: list[Any]
+    # read-outs of the selected candidate
+    z: Any
+    cusum: Any  # max(cp, cn, cv) / h after this sample
+    center: Any
+    spread: Any  # sigma of the selected candidate
+    warm: Any
+
+
+def _phase(t: Any, period: float, bins: int, xp: Ops) -> tuple[Any, Any, Any]:
+    """Bin below, bin above and interpolation weight of `t` in a profile of `bins` bins."""
+    pos = (t % period) / period * bins - 0.5
+    lo = xp.floor(pos)
+    w = pos - lo
+    i0 = xp.where(lo < 0, lo + bins, lo)
+    i1 = xp.where(i0 + 1 >= bins, i0 + 1 - bins, i0 + 1)
+    return i0, i1, w
+
+
+def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) -> Evaluation:
+    """Residual, z and CUSUM read-outs of `x` at `t` against state `s` (does not mutate)."""
+    ok = xp.isfinite(x) & (abs(x) < LEARN_LIMIT)
+    xs = xp.where(ok, x, 0.0)
+    pred, resid, sigma, i0s, ws, cps, cns, cvs = [], [], [], [], [], [], [], []
+    elapsed = xp.where(xp.isnan(s.t_first), 0.0, t - s.t_first)
+    best_eff: Any = None
+    sel: Any = 0.0
+    for c in range(1 + len(params.periods)):
+        lev, b = s.lev[c], s.b[c]
+        p = lev + b
+        if c:
+            period, bins = params.periods[c - 1], params.bins[c - 1]
+            i0, i1, w = _phase(t, period, bins, xp)
+            p = p + (1.0 - w) * xp.gather(s.prof[c], i0) + w * xp.gather(s.prof[c], i1)
+            i0s.append(i0)
+            ws.append(w)
+        else:
+            i0s.append(None)
+            ws.append(None)
+        floor = 1e-9 * abs(lev) + 1e-12
+        sig = xp.maximum(SIGMA_PER_MAD * s.err[c], floor)
+        r = xs - p
+        u = r / sig
+        uc = xp.clip(u, -params.cusum_clip, params.cusum_clip)
+        cps.append(xp.maximum(0.0, s.cp[c] + uc - params.cusum_k))
+        cns.append(xp.maximum(0.0, s.cn[c] - uc - params.cusum_k))
+        cvs.append(xp.maximum(0.0, s.cv[c] + abs(uc) - params.variance_k))
+        pred.append(p)
+        resid.append(r)
+        sigma.append(sig)
+        eff = s.perf[c] * (1.0 + params.complexity_penalty * c)
+        if c == 0:
+            best_eff = eff
+        else:
+            period = params.periods[c - 1]
+            fine_enough = s.dt * params.bins[c - 1] <= period
+            eligible = (elapsed >= 1.5 * period) & fine_enough
+            better = eligible & (eff < best_eff)
+            best_eff = xp.where(better, eff, best_eff)
+            sel = xp.where(better, float(c), sel)
+    # read out the selected candidate
+    center, spread, r_sel = pred[0], sigma[0], resid[0]
+    cus = xp.maximum(xp.maximum(cps[0], cns[0]), cvs[0] * (params.cusum_h / params.variance_h))
+    for c in range(1, len(pred)):
+        is_c = sel == float(c)
+        center = xp.where(is_c, pred[c], center)
+        spread = xp.where(is_c, sigma[c], spread)
+        r_sel = xp.where(is_c, resid[c], r_sel)
+        cus_c = xp.maximum(
+            xp.maximum(cps[c], cns[c]), cvs[c] * (params.cusum_h / params.variance_h)
+        )
+        cus = xp.where(is_c, cus_c, cus)
+    z = xp.where(ok, abs(r_sel) / spread, 0.0)
+    # a value too large to learn (or infinite) is maximally anomalous, not missing
+    z = xp.where(xp.not_(ok) & xp.not_(xp.isnan(x)), xp.inf, z)
+    warm = s.n >= params.warmup
+    return Evaluation(
+        x=xs,
+        t=t,
+        ok=ok,
+        sel=sel,
+        pred=pred,
+        resid=resid,
+        sigma=sigma,
+        i0=i0s,
+        w=ws,
+        cp=cps,
+        cn=cns,
+        cv=cvs,
+        z=z,
+        cusum=cus / params.cusum_h,
+        center=center,
+        spread=spread,
+        warm=warm,
+    )
+
+
+def learn(
+    params: BaselineParams, s: BaselineState, xp: Ops, ev: Evaluation, mask: Any = True
+) -> None:
+    """Learn the sample of `ev` (which must come from `evaluate` on this state) where `mask`."""
+    do = ev.ok & mask
+    t = ev.t
+    first = s.n == 0.0
+    a = params.alpha
+    inv_n = 1.0 / (s.n + 1.0)
+    al = xp.maximum(a, inv_n)
+    clip_on = s.n >= _CLIP_AFTER
+    gap = t - xp.where(first, t, s.t_last)
+    new_dt = xp.where(xp.isnan(s.dt), gap, s.dt + 0.1 * (gap - s.dt))
+    t_first = xp.where(first, t, s.t_first)
+    dt_known = xp.not_(xp.isnan(new_dt) | (new_dt <= 0.0))
+    a_perf = xp.maximum(xp.where(dt_known, xp.minimum(a, new_dt / SELECTION_MEMORY), a), inv_n)
+    for c in range(len(ev.pred)):
+        r, sig = ev.resid[c], ev.sigma[c]
+        rc = xp.where(clip_on, xp.clip(r, -3.0 * sig, 3.0 * sig), r)
+        abs_r = xp.where(clip_on, xp.minimum(abs(r), 4.0 * sig), abs(r))
+        if c:  # a seasonal level moves over about one period, so the profile holds the shape
+            period = params.periods[c - 1]
+            al_c = xp.maximum(xp.where(dt_known, xp.minimum(a, new_dt / period), a), inv_n)
+        else:
+            al_c = al
+        lev_new = xp.where(first, ev.x, s.lev[c] + s.b[c] + al_c * rc)
+        b_new = xp.where(first, 0.0, params.trend_damping * s.b[c] + al_c * params.trend_gain * rc)
+        err_new = s.err[c] + al * (abs_r - s.err[c])
+        perf_new = s.perf[c] + a_perf * (abs_r - s.perf[c])
+        # CUSUM: a detected level shift re-levels by its estimated size
+        cp, cn, cv = ev.cp[c], ev.cn[c], ev.cv[c]
+        np_ = xp.where(cp > 0.0, s.np_[c] + 1.0, 0.0)
+        nn = xp.where(cn > 0.0, s.nn[c] + 1.0, 0.0)
+        nv = xp.where(cv > 0.0, s.nv[c] + 1.0, 0.0)
+        warm = s.n >= params.warmup
+        up = warm & (cp > params.cusum_h)
+        down = warm & (cn > params.cusum_h)
+        wider = warm & (cv > params.variance_h)
+        shift_up = sig * (cp / xp.maximum(np_, 1.0) + params.cusum_k)
+        shift_down = sig * (cn / xp.maximum(nn, 1.0) + params.cusum_k)
+        lev_new = lev_new + xp.where(up, shift_up, 0.0) - xp.where(down, shift_down, 0.0)
+        ratio = (cv / xp.maximum(nv, 1.0) + params.variance_k) / (1.0 / SIGMA_PER_MAD)
+        err_new = xp.where(wider, err_new * ratio, err_new)
+        changed = up | down
+        cp = xp.where(changed, 0.0, cp)
+        cn = xp.where(changed, 0.0, cn)
+        np_ = xp.where(changed, 0.0, np_)
+        nn = xp.where(changed, 0.0, nn)
+        cv = xp.where(wider, 0.0, cv)
+        nv = xp.where(wider, 0.0, nv)
+        if c:
+            period, bins = params.periods[c - 1], params.bins[c - 1]
+            per_bin = xp.maximum(
+                1.0, period / (bins * xp.where(xp.isnan(new_dt) | (new_dt <= 0.0), period, new_dt))
+            )
+            cycles = xp.floor((t - t_first) / period)
+            a_s = xp.maximum(
+                1.0 / (per_bin * params.season_cycles), 1.0 / (per_bin * (cycles + 1.0))
+            )
+            delta = xp.where(do & xp.not_(first), a_s * (1.0 - al_c) * rc, 0.0)
+            w = ev.w[c]
+            i0 = ev.i0[c]
+            i1 = xp.where(i0 + 1 >= bins, i0 + 1 - bins, i0 + 1)
+            xp.scatter_add(s.prof[c], i0, (1.0 - w) * delta)
+            xp.scatter_add(s.prof[c], i1, w * delta)
+        s.lev[c] = xp.where(do, lev_new, s.lev[c])
+        s.b[c] = xp.where(do, b_new, s.b[c])
+        s.err[c] = xp.where(do, err_new, s.err[c])
+        s.perf[c] = xp.where(do, perf_new, s.perf[c])
+        s.cp[c] = xp.where(do, cp, s.cp[c])
+        s.cn[c] = xp.where(do, cn, s.cn[c])
+        s.np_[c] = xp.where(do, np_, s.np_[c])
+        s.nn[c] = xp.where(do, nn, s.nn[c])
+        s.cv[c] = xp.where(do, cv, s.cv[c])
+        s.nv[c] = xp.where(do, nv, s.nv[c])
+    s.dt = xp.where(do & xp.not_(first), new_dt, s.dt)
+    s.t_first = xp.where(do, t_first, s.t_first)
+    s.t_last = xp.where(do, t, s.t_last)
+    s.n = xp.where(do, s.n + 1.0, s.n)
+
+
+CUSUM_TO_Z = 5.0
+"""A CUSUM statistic at its alarm level counts like a deviation of this many sigma."""

@@ -1,0 +1,183 @@
+"""Per-channel calibration of a deviation statistic into a comparable [0, 1] score.
+
+A deviation of 5 sigma is routine for a bursty, heavy-tailed series and unheard of for a
+quiet one. Each channel keeps a histogram of its own past statistics (fixed bin edges, a
+Gaussian prior worth `PRIOR_WEIGHT` samples) and turns a new statistic into its tail
+probability p under that history. The score is `P_HALF / (p + P_HALF)`: 0.5 at p = 1e-3,
+0.9 at p ≈ 1e-4, so one threshold means about the same false-alarm rate on every series.
+
+Like the baseline, this runs unchanged on floats and on arrays (ops.py), and only uses
+operations that round identically in both.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from sidecar.detect.ops import ScalarOps
+
+__all__ = ["EDGES", "P_HALF", "Calibration", "score_of", "tail_probability", "update"]
+
+Ops = Any  # ScalarOps or ArrayOps: the kernel is duck-typed over both backends
+
+EDGES = (
+    0.0,
+    0.5,
+    1.0,
+    1.5,
+    2.0,
+    2.5,
+    3.0,
+    3.5,
+    4.0,
+    5.0,
+    6.0,
+    7.0,
+    8.0,
+    10.0,
+    12.0,
+    15.0,
+    20.0,
+    25.0,
+    30.0,
+    40.0,
+    50.0,
+    70.0,
+    100.0,
+)
+"""Bin edges of the statistic; the last bin is [100, inf)."""
+
+P_HALF = 1e-3
+PRIOR_WEIGHT = 30.0
+CAP = 50_000.0  # when a channel's count passes this, all its counts halve (slow forgetting)
+
+_BINS = len(EDGES)  # bins [E0,E1) … [E_last, inf)
+
+
+def _prior() -> tuple[float, ...]:
+    """Bin probabilities of the prior: |z| half Gaussian, half Laplace (unit variance).
+
+    The Laplace half keeps a channel with little history from calling a 5-sigma sample
+    one in a million: real residuals have heavier tails than a Gaussian.
+    """
+    tail = [
+        0.5 * math.erfc(e / math.sqrt(2.0)) + 0.5 * math.exp(-math.sqrt(2.0) * e) for e in EDGES
+    ] + [0.0]
+    return tuple(tail[i] - tail[i + 1] for i in range(_BINS))
+
+
+PRIOR = _prior()
+_PRIOR_TAIL_LAST = PRIOR[-1]
+
+
+class Calibration:
+    """Histogram counts (N, bins) or a list of floats, and the total count."""
+
+    __slots__ = ("counts", "total")
+
+    def __init__(self, xp: Ops, n: int | None) -> None:
+        if n is None:
+            self.counts: Any = [0.0] * _BINS
+            self.total: Any = 0.0
+        else:
+            self.counts = np.zeros((n, _BINS), dtype=np.float64)
+            self.total = np.zeros(n, dtype=np.float64)
+
+    def nbytes(self) -> int:
+        return int(getattr(self.counts, "nbytes", 0)) + int(getattr(self.total, "nbytes", 0))
+
+
+def _bin_of(stat: float) -> int:
+    lo, hi = 0, _BINS - 1
+    while lo < hi:  # last edge <= stat
+        mid = (lo + hi + 1) // 2
+        if EDGES[mid] <= stat:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def tail_probability(cal: Calibration, xp: Ops, stat: Any) -> Any:
+    """P(statistic >= stat) under the channel's history blended with the prior."""
+    if isinstance(xp, ScalarOps):
+        return _tail_scalar(cal, stat)
+    return _tail_array(cal, stat)
+
+
+def _tail_scalar(cal: Calibration, stat: float) -> float:
+    if math.isnan(stat) or stat <= 0.0:
+        return 1.0
+    k = _bin_of(stat)
+    counts: list[float] = cal.counts
+    above = 0.0
+    prior_above = 0.0
+    for j in range(_BINS - 1, k, -1):
+        above += counts[j]
+        prior_above += PRIOR[j]
+    if k < _BINS - 1:
+        frac = (EDGES[k + 1] - stat) / (EDGES[k + 1] - EDGES[k])
+        prior_in = PRIOR[k] * frac
+    else:  # open last bin: a power-law tail beyond the last edge
+        frac = (EDGES[-1] / stat) * (EDGES[-1] / stat)
+        prior_in = _PRIOR_TAIL_LAST * frac
+    mass = above + counts[k] * frac + PRIOR_WEIGHT * (prior_above + prior_in)
+    total: float = cal.total
+    return mass / (total + PRIOR_WEIGHT)
+
+
+def _tail_array(cal: Calibration, stat: Any) -> Any:
+    n = cal.counts.shape[0]
+    bad = np.isnan(stat) | (stat <= 0.0)
+    s = np.where(bad, 1.0, stat)
+    s = np.where(np.isinf(s), 1e300, s)
+    k = np.searchsorted(np.asarray(EDGES), s, side="right") - 1
+    k = np.clip(k, 0, _BINS - 1)
+    # sums above bin k, accumulated from the top in the same order as the scalar loop
+    rev = np.cumsum(cal.counts[:, ::-1], axis=1)[:, ::-1]  # rev[:, j] = sum counts[j:]
+    prior_rev = np.cumsum(np.asarray(PRIOR)[::-1])[::-1]
+    rows = np.arange(n)
+    above = np.where(k + 1 < _BINS, rev[rows, np.minimum(k + 1, _BINS - 1)], 0.0)
+    prior_above = np.where(k + 1 < _BINS, prior_rev[np.minimum(k + 1, _BINS - 1)], 0.0)
+    edges = np.asarray((*EDGES, math.inf))
+    last = k == _BINS - 1
+    width = np.where(last, 1.0, edges[np.minimum(k + 1, _BINS - 1)] - edges[k])
+    frac_in = np.where(last, 1.0, (edges[np.minimum(k + 1, _BINS - 1)] - s) / width)
+    ratio = EDGES[-1] / s
+    frac = np.where(last, ratio * ratio, frac_in)
+    prior_in = np.where(last, _PRIOR_TAIL_LAST * frac, np.asarray(PRIOR)[k] * frac)
+    mass = above + cal.counts[rows, k] * frac + PRIOR_WEIGHT * (prior_above + prior_in)
+    return np.where(bad, 1.0, mass / (cal.total + PRIOR_WEIGHT))
+
+
+def score_of(p: Any) -> Any:
+    """Tail probability → score in (0, 1]: 0.5 at P_HALF, higher = rarer."""
+    return P_HALF / (p + P_HALF)
+
+
+def update(cal: Calibration, xp: Ops, stat: Any, mask: Any = True) -> None:
+    """Count `stat` in its bin where `mask` (NaN statistics are not counted)."""
+    if isinstance(xp, ScalarOps):
+        if not mask or math.isnan(stat):
+            return
+        counts: list[float] = cal.counts
+        counts[_bin_of(min(stat, 1e300))] += 1.0
+        cal.total += 1.0
+        if cal.total > CAP:
+            for j in range(_BINS):
+                counts[j] *= 0.5
+            cal.total *= 0.5
+        return
+    do = np.asarray(mask, dtype=bool) & ~np.isnan(stat)
+    s = np.where(np.isnan(stat), 0.0, np.minimum(stat, 1e300))
+    k = np.clip(np.searchsorted(np.asarray(EDGES), s, side="right") - 1, 0, _BINS - 1)
+    rows = np.flatnonzero(do)
+    cal.counts[rows, k[rows]] += 1.0
+    cal.total = np.where(do, cal.total + 1.0, cal.total)
+    over = cal.total > CAP
+    if over.any():
+        cal.counts[over] *= 0.5
+        cal.total = np.where(over, cal.total * 0.5, cal.total)

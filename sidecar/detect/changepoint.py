@@ -1,0 +1,25 @@
+"""`change_point`: sustained changes in level, variance or trend (CUSUM on the baseline)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sidecar.detect.base import UnivariateDetector
+from sidecar.detect.baseline import CUSUM_TO_Z, Evaluation
+
+__all__ = ["ChangePoint"]
+
+
+class ChangePoint(UnivariateDetector):
+    """Scores the largest CUSUM statistic relative to its alarm level (0.5 at the alarm).
+
+    The statistic grows while residuals stay on one side (level, trend) or large (variance)
+    and resets once the baseline has adapted, so a change scores high at its start and the
+    new normal stops scoring within a few samples.
+    """
+
+    kind = "change_point"
+    targets = ("level_shift", "variance")  # an isolated spike is not a change point
+
+    def _statistic(self, ev: Evaluation, xp: Any) -> Any:
+        return CUSUM_TO_Z * ev.cusum
