@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,10 +38,10 @@ class SeriesKey:
         return f"{self.metric}{{{inner}}}"
 
 
-def _readonly(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    a = np.array(a, dtype=np.float64, copy=True)
-    a.setflags(write=False)
-    return a
+def _readonly(a: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = np.array(a, dtype=np.float64, copy=True)
+    out.setflags(write=False)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +53,8 @@ class Frame:
     """
 
     key: SeriesKey
-    t: NDArray[np.float64]
-    X: NDArray[np.float64]
+    t: NDArray[np.floating[Any]]  # stored as float64
+    X: NDArray[np.floating[Any]]  # stored as float64, shape (n, d)
     columns: tuple[str, ...]
 
     def __post_init__(self) -> None:
@@ -77,7 +78,7 @@ class Frame:
     def __len__(self) -> int:
         return int(self.t.shape[0])
 
-    def column(self, name: str) -> NDArray[np.float64]:
+    def column(self, name: str) -> NDArray[np.floating[Any]]:
         """The samples of one metric, by name."""
         return self.X[:, self.columns.index(name)]
 
