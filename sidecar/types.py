@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Frame", "Score", "SeriesKey", "Verdict"]
+__all__ = ["Forecast", "Frame", "Recommendation", "Score", "SeriesKey", "Verdict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +104,31 @@ class Verdict:
     score: Score
     anomalous: bool
     threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """Forecasts for times `t` with a central `level` prediction interval [lower, upper]."""
+
+    t: NDArray[np.floating[Any]]
+    mean: NDArray[np.floating[Any]]
+    lower: NDArray[np.floating[Any]]
+    upper: NDArray[np.floating[Any]]
+    level: float
+    model: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """Replicas to run, with the numbers that led there (for humans and dashboards)."""
+
+    replicas: int
+    predictive: int  # from the forecast's upper bound at the lead time
+    reactive: int  # from the current load
+    current: int | None
+    load_forecast: float  # the upper bound used
+    load_now: float
+    capacity_per_replica: float
+    target_utilization: float
+    reasons: tuple[str, ...] = ()
+    dry_run: bool = False

@@ -163,6 +163,14 @@ class UnivariateDetector:
             learn(params, base, SCALAR, ev)
         self.__dict__.pop("_last", None)
 
+    def track_one(self, t: float, x: Mapping[str, float]) -> None:
+        """Follow `x` without learning it as normal: only change detection sees it."""
+        evs = self._evaluate(t, x)
+        params = self.params_
+        for column, (ev, _) in evs.items():
+            learn(params, self._state(column)[0], SCALAR, ev, False)
+        self.__dict__.pop("_last", None)
+
     def score_frame(self, frame: Frame) -> list[Score]:
         out: list[Score] = []
         cols = frame.columns
@@ -222,11 +230,11 @@ class Bank:
         return BankScores(value, lower, upper, warm, ev, stat)
 
     def learn(self, scores: BankScores, mask: NDArray[np.bool_] | bool = True) -> None:
-        """Learn the samples just scored, where `mask` (and the sample is finite)."""
+        """Learn the samples just scored where `mask`; elsewhere only track them (protect)."""
         ev = scores.evaluation
         counted = np.asarray(ev.warm, dtype=bool) & np.asarray(ev.ok, dtype=bool) & mask
         calibration.update(self.calibration, ARRAY, scores.statistic, counted)
-        learn(self.detector.params_, self.state, ARRAY, ev, mask)
+        learn(self.detector.params_, self.state, ARRAY, ev, mask)  # unmasked: tracked only
 
     def nbytes(self) -> int:
         """Bytes of array state held for all channels."""

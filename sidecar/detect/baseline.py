@@ -240,8 +240,15 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
 def learn(
     params: BaselineParams, s: BaselineState, xp: Ops, ev: Evaluation, mask: Any = True
 ) -> None:
-    """Learn the sample of `ev` (which must come from `evaluate` on this state) where `mask`."""
+    """Learn the sample of `ev` (which must come from `evaluate` on this state).
+
+    Where `mask` is false the sample is only *tracked*: the change statistics see it (so a
+    lasting shift still re-levels the baseline) but level, profile and scale do not learn
+    it as normal. That is what `Monitor`'s `protect` uses for anomalous samples.
+    """
     do = ev.ok & mask
+    track = ev.ok & xp.not_(mask)
+    seen = do | track
     t = ev.t
     first = s.n == 0.0
     a = params.alpha
@@ -277,9 +284,12 @@ def learn(
         wider = warm & (cv > params.variance_h)
         shift_up = sig * (cp / xp.maximum(np_, 1.0) + params.cusum_k)
         shift_down = sig * (cn / xp.maximum(nn, 1.0) + params.cusum_k)
-        lev_new = lev_new + xp.where(up, shift_up, 0.0) - xp.where(down, shift_down, 0.0)
+        shift = xp.where(up, shift_up, 0.0) - xp.where(down, shift_down, 0.0)
+        lev_new = lev_new + shift
+        lev_tracked = s.lev[c] + s.b[c] + shift  # a gap-like step: no correction from x
         ratio = (cv / xp.maximum(nv, 1.0) + params.variance_k) / (1.0 / SIGMA_PER_MAD)
         err_new = xp.where(wider, err_new * ratio, err_new)
+        err_tracked = xp.where(wider, s.err[c] * ratio, s.err[c])
         changed = up | down
         cp = xp.where(changed, 0.0, cp)
         cn = xp.where(changed, 0.0, cn)
@@ -302,19 +312,19 @@ def learn(
             i1 = xp.where(i0 + 1 >= bins, i0 + 1 - bins, i0 + 1)
             xp.scatter_add(s.prof[c], i0, (1.0 - w) * delta)
             xp.scatter_add(s.prof[c], i1, w * delta)
-        s.lev[c] = xp.where(do, lev_new, s.lev[c])
-        s.b[c] = xp.where(do, b_new, s.b[c])
-        s.err[c] = xp.where(do, err_new, s.err[c])
+        s.lev[c] = xp.where(do, lev_new, xp.where(track, lev_tracked, s.lev[c]))
+        s.b[c] = xp.where(do, b_new, xp.where(track, params.trend_damping * s.b[c], s.b[c]))
+        s.err[c] = xp.where(do, err_new, xp.where(track, err_tracked, s.err[c]))
         s.perf[c] = xp.where(do, perf_new, s.perf[c])
-        s.cp[c] = xp.where(do, cp, s.cp[c])
-        s.cn[c] = xp.where(do, cn, s.cn[c])
-        s.np_[c] = xp.where(do, np_, s.np_[c])
-        s.nn[c] = xp.where(do, nn, s.nn[c])
-        s.cv[c] = xp.where(do, cv, s.cv[c])
-        s.nv[c] = xp.where(do, nv, s.nv[c])
-    s.dt = xp.where(do & xp.not_(first), new_dt, s.dt)
+        s.cp[c] = xp.where(seen, cp, s.cp[c])
+        s.cn[c] = xp.where(seen, cn, s.cn[c])
+        s.np_[c] = xp.where(seen, np_, s.np_[c])
+        s.nn[c] = xp.where(seen, nn, s.nn[c])
+        s.cv[c] = xp.where(seen, cv, s.cv[c])
+        s.nv[c] = xp.where(seen, nv, s.nv[c])
+    s.dt = xp.where(seen & xp.not_(first), new_dt, s.dt)
     s.t_first = xp.where(do, t_first, s.t_first)
-    s.t_last = xp.where(do, t, s.t_last)
+    s.t_last = xp.where(seen, t, s.t_last)
     s.n = xp.where(do, s.n + 1.0, s.n)
 
 

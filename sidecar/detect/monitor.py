@@ -5,7 +5,8 @@ verdicts come from here. `fixed` compares with one score (a false-alarm rate map
 since scores are calibrated); `quantile` compares with a streaming quantile of the
 series' own past scores, floored at `min_score`. With `protect`, a sample judged
 anomalous is not learned, so an incident does not become the new normal by itself
-(the baseline's change detection still adapts to a lasting shift).
+(detectors with `track_one` still feed it to their change detection, so a lasting shift
+becomes the new normal after a few samples instead of alarming for hours).
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ class Monitor:
         anomalous = score.warm and score.value >= th
         if not (anomalous and self.threshold.protect):
             self.detector.learn_one(t, x)
+        else:  # protected: not learned as normal, but a lasting change must still be seen
+            track = getattr(self.detector, "track_one", None)
+            if track is not None:
+                track(t, x)
         if self._quantile is not None and score.warm:
             self._quantile.add(score.value)
         return Verdict(score, anomalous, th)

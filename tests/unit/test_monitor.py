@@ -69,3 +69,13 @@ def test_streaming_quantile() -> None:
         q.add(float(v))
     assert q.quantile(0.5) == pytest.approx(0.5, abs=0.01)
     assert q.quantile(0.9) == pytest.approx(0.9, abs=0.01)
+
+
+def test_protected_monitor_adapts_to_a_lasting_shift() -> None:
+    t, x = series(3000, seed=3)
+    x[2000:] += 8  # the new normal after a deploy
+    verdicts = Monitor(SeasonalRobustZ()).update_frame(Frame(SeriesKey("s"), t, x, ("v",)))
+    flagged = [i for i, v in enumerate(verdicts) if v.anomalous and i >= 2000]
+    assert flagged and flagged[0] < 2003  # seen at once
+    assert len(flagged) < 15  # and accepted as normal within a few samples
+    assert not any(v.anomalous for v in verdicts[2100:])

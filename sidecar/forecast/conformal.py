@@ -1,0 +1,108 @@
+"""Forecasters with prediction intervals calibrated on their own out-of-sample errors.
+
+`ConformalForecaster` wraps a point model. Fitting holds back the last part of the history:
+the model is fitted on the rest, then follows the held-back samples one by one, forecasting
+at every origin, which yields genuine out-of-sample errors for every horizon step. From
+then on every new sample adds the errors of the forecasts made for it. The interval at
+step h is the forecast ± the finite-sample (n+1)-corrected `level` quantile of the recent
+absolute h-step errors (split conformal prediction), so a 90% interval covers about 90%
+of what the series actually does, whatever the model gets wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Self
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sidecar.errors import NotFittedError
+from sidecar.forecast.models import PointModel
+from sidecar.types import Forecast
+
+__all__ = ["ConformalForecaster"]
+
+Array = NDArray[np.float64]
+
+
+class ConformalForecaster:
+    """fit(t, y) → update(t, y) … → forecast(h, level): a point model plus conformal intervals."""
+
+    def __init__(self, model: PointModel, max_horizon: int = 360, memory: int = 1000,
+                 holdout: float = 0.25) -> None:
+        self.model = model
+        self.max_horizon = max_horizon
+        self.memory = memory
+        self.holdout = holdout
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def fit(self, t: Array, y: Array) -> Self:
+        t = np.asarray(t, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        if t.size < 2:
+            raise ValueError("need at least two samples to fit")
+        steps = np.diff(t)
+        self.step_ = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 60.0
+        self.index0_ = int(round(t[0] / self.step_))
+        n = y.size
+        held = min(int(n * self.holdout), max(0, n - 10))
+        self.errors_: list[deque[float]] = [deque(maxlen=self.memory) for _ in range(self.max_horizon)]
+        self.pending_: deque[Array] = deque(maxlen=self.max_horizon)
+        self.model.fit_points(y[: n - held], self.index0_)
+        self.last_t_ = float(t[n - held - 1])
+        self.pending_.append(self.model.predict(self.max_horizon))
+        for ti, yi in zip(t[n - held :].tolist(), y[n - held :].tolist(), strict=True):
+            self.update(ti, yi)
+        return self
+
+    def update(self, t: float, y: float) -> None:
+        """Follow one new sample (NaN = gap); records the errors of forecasts made for it."""
+        self._check()
+        if math.isfinite(y):
+            for h, pred in enumerate(reversed(self.pending_)):  # h = 0: made one step ago
+                if h < self.max_horizon:
+                    self.errors_[h].append(abs(y - float(pred[h])))
+        self.model.step(y)
+        self.last_t_ = t
+        self.pending_.append(self.model.predict(self.max_horizon))
+
+    def forecast(self, horizon: int, level: float = 0.9) -> Forecast:
+        """The next `horizon` samples with a central `level` interval."""
+        self._check()
+        horizon = min(horizon, self.max_horizon)
+        mean = np.asarray(self.pending_[-1][:horizon], dtype=np.float64)
+        half = self.half_widths(horizon, level)
+        ts = self.last_t_ + self.step_ * np.arange(1, horizon + 1)
+        return Forecast(ts, mean, mean - half, mean + half, level, self.model.name)
+
+    def half_widths(self, horizon: int, level: float) -> Array:
+        """Conformal half-width per step; steps with too few errors scale the nearest known."""
+        out = np.full(horizon, math.nan)
+        for h in range(horizon):
+            errs = self.errors_[h]
+            n = len(errs)
+            if n >= 10:
+                q = min(1.0, math.ceil((n + 1) * level) / n)
+                out[h] = float(np.quantile(np.fromiter(errs, float, n), q))
+        known = np.flatnonzero(np.isfinite(out))
+        if known.size == 0:
+            return np.zeros(horizon)
+        for h in np.flatnonzero(~np.isfinite(out)).tolist():
+            ref = int(known[np.argmin(np.abs(known - h))])
+            out[h] = out[ref] * math.sqrt((h + 1) / (ref + 1))
+        return out
+
+    def mae(self, h: int) -> float:
+        """Mean absolute out-of-sample error at step h (1-based); inf if none yet."""
+        self._check()
+        errs = self.errors_[min(h, self.max_horizon) - 1]
+        return float(np.mean(errs)) if errs else math.inf
+
+    def _check(self) -> None:
+        if "errors_" not in self.__dict__:
+            raise NotFittedError(f"{type(self).__name__} is not fitted: call fit(t, y) first")
