@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,17 +50,18 @@ def windowed_gaussian(t: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray
     out = np.zeros(x.size)
     hist: list[float] = []
     for i, v in enumerate(x.tolist()):
-        if len(hist) > 10 and v == v:
+        if len(hist) > 10 and not math.isnan(v):
             a = np.array(hist[-6400:])
             mu, sd = float(a.mean()), float(a.std()) or 1e-9
             out[i] = 1.0 - 0.5 * erfc(abs(v - mu) / sd / sqrt(2.0))
-        if v == v:
+        if not math.isnan(v):
             hist.append(v)
     return out
 
 
-def evaluate(name: str, scorer: Scorer, corpus: list[Labelled],
-             crane: list[NDArray[np.float64]]) -> dict[str, object]:
+def evaluate(
+    name: str, scorer: Scorer, corpus: list[Labelled], crane: list[NDArray[np.float64]]
+) -> dict[str, object]:
     started = time.process_time()
     results = []
     with progress(len(corpus) + len(crane), f"{name:>18}", unit="series") as bar:
@@ -99,10 +101,14 @@ def main() -> None:
     ap.add_argument("--skip-baseline", action="store_true")
     args = ap.parse_args()
     corpus = make_corpus(args.seed, args.series)
-    crane = [np.loadtxt(f, delimiter=",", skiprows=1) for f in sorted(glob.glob(str(CRANE / "*.csv")))]
+    crane = [
+        np.loadtxt(f, delimiter=",", skiprows=1) for f in sorted(glob.glob(str(CRANE / "*.csv")))
+    ]
     n_windows = sum(len(s.anomalies) for s in corpus)
-    print(f"corpus: {len(corpus)} synthetic series (seed {args.seed}), {n_windows} labelled "
-          f"anomalies; crane-cpu: {len(crane)} real traces")
+    print(
+        f"corpus: {len(corpus)} synthetic series (seed {args.seed}), {n_windows} labelled "
+        f"anomalies; crane-cpu: {len(crane)} real traces"
+    )
     # isolation_forest is the multivariate detector (POST /anomaly, `queries` rules); on one
     # column it has no seasonal model and costs a forest evaluation per row, so it is left out
     scorers: dict[str, Scorer] = {
@@ -112,14 +118,18 @@ def main() -> None:
         scorers["windowed_gaussian"] = windowed_gaussian
     table = {name: evaluate(name, fn, corpus, crane) for name, fn in scorers.items()}
     print()
-    print(f"{'detector':<20}{'NAB std':>9}{'low FP':>9}{'low FN':>9}{'thresh':>9}"
-          f"{'crane FA/day':>14}{'rows/cpu-s':>12}")
+    print(
+        f"{'detector':<20}{'NAB std':>9}{'low FP':>9}{'low FN':>9}{'thresh':>9}"
+        f"{'crane FA/day':>14}{'rows/cpu-s':>12}"
+    )
     for name, r in table.items():
         nab = r["nab"]
         assert isinstance(nab, dict)
-        print(f"{name:<20}{nab['standard'][1]:>9.1f}{nab['reward_low_fp'][1]:>9.1f}"
-              f"{nab['reward_low_fn'][1]:>9.1f}{nab['standard'][0]:>9.3f}"
-              f"{r['fa_per_day']:>14.2f}{r['rows_per_cpu_s']:>12.0f}")
+        print(
+            f"{name:<20}{nab['standard'][1]:>9.1f}{nab['reward_low_fp'][1]:>9.1f}"
+            f"{nab['reward_low_fn'][1]:>9.1f}{nab['standard'][0]:>9.3f}"
+            f"{r['fa_per_day']:>14.2f}{r['rows_per_cpu_s']:>12.0f}"
+        )
     print()
     print("detection rate (median delay in samples) per kind at the standard threshold:")
     print(f"{'detector':<20}" + "".join(f"{k:>17}" for k in KINDS))

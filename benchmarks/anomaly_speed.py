@@ -45,8 +45,10 @@ def cli() -> None:
         out = Path(tmp) / "out.csv"
         py = _startup([sys.executable, "-c", "pass"])
         sc = _startup([sys.executable, "-m", "sidecar", "score", str(tiny), "-o", str(out)])
-        print(f"start-up: sidecar score {sc:.3f} s; python -c pass {py:.3f} s "
-              f"(sidecar adds {sc - py:.3f} s)")
+        print(
+            f"start-up: sidecar score {sc:.3f} s; python -c pass {py:.3f} s "
+            f"(sidecar adds {sc - py:.3f} s)"
+        )
         t0 = time.process_time()
         with src.open(newline="") as fin, out.open("w", newline="") as fout:
             w = csv.writer(fout)
@@ -57,8 +59,10 @@ def cli() -> None:
         t1 = time.process_time()
         rows = score_csv(str(src), str(out))
         el = time.process_time() - t1
-    print(f"sidecar score: {rows} rows in {el:.2f} CPU-s = {rows / el:,.0f} rows/CPU-s; "
-          f"plain csv copy {rows / base:,.0f} rows/CPU-s (score costs {el / base:.1f}x the copy)")
+    print(
+        f"sidecar score: {rows} rows in {el:.2f} CPU-s = {rows / el:,.0f} rows/CPU-s; "
+        f"plain csv copy {rows / base:,.0f} rows/CPU-s (score costs {el / base:.1f}x the copy)"
+    )
 
 
 def bank() -> None:

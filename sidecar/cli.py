@@ -95,6 +95,25 @@ def _parser() -> argparse.ArgumentParser:
         "--rule", metavar="NAME", help="detector rule in --rules (default: the only one)"
     )
     score.set_defaults(func=_cmd_score)
+
+    forecast = sub.add_parser(
+        "forecast",
+        help="rolling-origin forecasts of a timestamp,value CSV with 90%% intervals",
+        description="Fit on the first W rows, then at every K-th row (the origin) forecast the "
+        "next H rows from the rows up to the origin only. Writes "
+        "origin_timestamp,h,yhat,yhat_lower,yhat_upper.",
+    )
+    forecast.add_argument("input", metavar="IN.csv", help="CSV with header timestamp,value")
+    forecast.add_argument("-o", "--output", required=True, metavar="OUT.csv")
+    forecast.add_argument("--horizon", type=int, required=True, metavar="H", help="rows ahead")
+    forecast.add_argument("--every", type=int, default=1, metavar="K", help="rows between origins")
+    forecast.add_argument(
+        "--warmup", type=int, required=True, metavar="W", help="rows before the first origin"
+    )
+    forecast.add_argument(
+        "--model", default="auto", choices=["auto", "ets", "mstl", "seasonal_naive", "naive"]
+    )
+    forecast.set_defaults(func=_cmd_forecast)
     return parser
 
 
@@ -135,6 +154,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
     rule = select_rule(args.rules, args.rule)
     rows = score_csv(args.input, args.output, rule)
     print(f"scored {rows} rows into {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    from sidecar.replay.forecast import forecast_csv
+
+    n = forecast_csv(args.input, args.output, args.horizon, args.every, args.warmup, args.model)
+    print(f"wrote {n} forecast origins into {args.output}", file=sys.stderr)
     return EXIT_OK
 
 

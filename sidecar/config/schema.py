@@ -198,7 +198,11 @@ class ThresholdSpec(_Strict):
     min_score: float = Field(
         default=0.5, ge=0, le=1, description="Floor of the `quantile` policy's threshold."
     )
-    protect: bool = Field(default=True, description="Do not learn anomalous points as normal.")
+    protect: bool = Field(
+        default=False,
+        description="Do not learn anomalous points as normal (change detection still sees "
+        "them). Off by default: on the development benchmark it raised false alarms.",
+    )
 
     @model_validator(mode="after")
     def _one_policy(self) -> ThresholdSpec:

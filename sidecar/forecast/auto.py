@@ -16,7 +16,14 @@ from numpy.typing import NDArray
 
 from sidecar.errors import NotFittedError
 from sidecar.forecast.conformal import ConformalForecaster
-from sidecar.forecast.models import DampedHolt, Naive, PointModel, SeasonalHolt, SeasonalNaive, fill_gaps
+from sidecar.forecast.models import (
+    DampedHolt,
+    Naive,
+    PointModel,
+    SeasonalHolt,
+    SeasonalNaive,
+    fill_gaps,
+)
 from sidecar.types import Forecast
 
 __all__ = ["MODELS", "AutoForecaster", "candidates", "detect_periods", "make_forecaster"]
@@ -78,7 +85,10 @@ class AutoForecaster:
         steps = np.diff(t)
         step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 60.0
         mh = max(self.max_horizon, self.horizon)
-        fitted = [ConformalForecaster(m, max_horizon=mh).fit(t, y) for m in candidates(y, step, self.model)]
+        fitted = [
+            ConformalForecaster(m, max_horizon=mh).fit(t, y)
+            for m in candidates(y, step, self.model)
+        ]
         scores = [f.mae(self.horizon) for f in fitted]
         self.candidates_ = fitted
         self.chosen_ = fitted[int(np.argmin(scores))]
@@ -108,5 +118,3 @@ def make_forecaster(model: str = "auto", horizon: int = 60) -> AutoForecaster:
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; expected one of {', '.join(MODELS)}")
     return AutoForecaster(horizon=horizon, model=model)
-
-

@@ -30,8 +30,9 @@ Array = NDArray[np.float64]
 class ConformalForecaster:
     """fit(t, y) → update(t, y) … → forecast(h, level): a point model plus conformal intervals."""
 
-    def __init__(self, model: PointModel, max_horizon: int = 360, memory: int = 1000,
-                 holdout: float = 0.25) -> None:
+    def __init__(
+        self, model: PointModel, max_horizon: int = 360, memory: int = 1000, holdout: float = 0.25
+    ) -> None:
         self.model = model
         self.max_horizon = max_horizon
         self.memory = memory
@@ -51,7 +52,9 @@ class ConformalForecaster:
         self.index0_ = int(round(t[0] / self.step_))
         n = y.size
         held = min(int(n * self.holdout), max(0, n - 10))
-        self.errors_: list[deque[float]] = [deque(maxlen=self.memory) for _ in range(self.max_horizon)]
+        self.errors_: list[deque[float]] = [
+            deque(maxlen=self.memory) for _ in range(self.max_horizon)
+        ]
         self.pending_: deque[Array] = deque(maxlen=self.max_horizon)
         self.model.fit_points(y[: n - held], self.index0_)
         self.last_t_ = float(t[n - held - 1])

@@ -106,8 +106,9 @@ class DampedHolt(PointModel):
 
     name = "holt"
 
-    def __init__(self, alpha: float | None = None, beta: float | None = None,
-                 phi: float | None = None) -> None:
+    def __init__(
+        self, alpha: float | None = None, beta: float | None = None, phi: float | None = None
+    ) -> None:
         self.alpha = alpha
         self.beta = beta
         self.phi = phi

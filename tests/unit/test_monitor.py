@@ -74,7 +74,8 @@ def test_streaming_quantile() -> None:
 def test_protected_monitor_adapts_to_a_lasting_shift() -> None:
     t, x = series(3000, seed=3)
     x[2000:] += 8  # the new normal after a deploy
-    verdicts = Monitor(SeasonalRobustZ()).update_frame(Frame(SeriesKey("s"), t, x, ("v",)))
+    spec = ThresholdSpec(protect=True)
+    verdicts = Monitor(SeasonalRobustZ(), spec).update_frame(Frame(SeriesKey("s"), t, x, ("v",)))
     flagged = [i for i, v in enumerate(verdicts) if v.anomalous and i >= 2000]
     assert flagged and flagged[0] < 2003  # seen at once
     assert len(flagged) < 15  # and accepted as normal within a few samples

@@ -68,7 +68,7 @@ def test_minimal_file_gets_schema_defaults() -> None:
     [d] = rules.detectors
     assert d.detector.kind == "seasonal_robust_z" and d.detector.season == "auto"
     assert d.step == 30.0 and d.lookback == 86400.0
-    assert d.threshold.policy == "fixed" and d.threshold.protect
+    assert d.threshold.policy == "fixed" and not d.threshold.protect
     assert d.threshold.score_threshold == pytest.approx(1e-3 / (1e-4 + 1e-3))
     assert str(rules.settings.prometheus_url) == "http://127.0.0.1:9090/"
     assert rules.forecasts == ()

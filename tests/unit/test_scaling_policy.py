@@ -1,0 +1,105 @@
+"""`recommend` as tables: (forecast, current, policy) → replicas, with stabilisation and limits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sidecar.config.schema import ScalingPolicy
+from sidecar.forecast.scaling import ScalingMemory, hpa_value, recommend, replicas_for
+from sidecar.types import Forecast
+
+NOW = 1_700_000_000.0
+
+
+def fc(upper: list[float], step: float = 60.0) -> Forecast:
+    u = np.array(upper, dtype=float)
+    t = NOW + step * np.arange(1, len(u) + 1)
+    return Forecast(t, u * 0.8, u * 0.6, u, 0.9)
+
+
+def policy(**kw: object) -> ScalingPolicy:
+    base: dict[str, object] = {
+        "capacity_per_replica": 10.0,
+        "target_utilization": 0.5,
+        "min_replicas": 1,
+        "max_replicas": 20,
+        "lead_time": 120.0,
+        "scale_down_stabilization": 300.0,
+    }
+    base.update(kw)
+    return ScalingPolicy.model_validate(base)
+
+
+@pytest.mark.parametrize(
+    ("upper", "load_now", "current", "kw", "expected"),
+    [
+        ([10, 10, 10, 10], 10.0, 2, {}, 2),  # 10 / (10*0.5) = 2
+        ([10, 30, 10, 80], 10.0, 2, {}, 6),  # peak 30 within lead time + one step: 30 / 5
+        ([10, 10, 10, 90], 10.0, 2, {}, 2),  # beyond the lead time: not yet
+        ([5, 5, 5], 40.0, 2, {}, 8),  # reactive wins: never below what load needs now
+        ([500, 500], 10.0, 2, {}, 20),  # clamped to max
+        ([0, 0], 0.0, 2, {"min_replicas": 3}, 3),  # clamped to min
+        ([100, 100], 10.0, 2, {"max_step_up": 3}, 5),  # step limit up
+        ([0, 0], 0.0, 10, {"max_step_down": 2, "min_replicas": 0}, 8),  # step limit down
+    ],
+)
+def test_recommendation_table(
+    upper: list[float], load_now: float, current: int, kw: dict[str, object], expected: int
+) -> None:
+    p = policy(**kw)
+    rec, _ = recommend(fc(upper), p, load_now, NOW, current=current)
+    assert rec.replicas == expected
+    assert rec.reasons
+
+
+def test_scale_down_is_held_for_the_stabilisation_window() -> None:
+    p = policy(scale_down_stabilization=300.0)
+    memory = ScalingMemory()
+    rec, memory = recommend(fc([50, 50]), p, 10.0, NOW, current=2, memory=memory)
+    assert rec.replicas == 10
+    rec, memory = recommend(fc([10, 10]), p, 10.0, NOW + 120, current=10, memory=memory)
+    assert rec.replicas == 10 and any("held" in r for r in rec.reasons)
+    rec, memory = recommend(fc([10, 10]), p, 10.0, NOW + 400, current=10, memory=memory)
+    assert rec.replicas == 2  # the high recommendation left the window
+
+
+def test_scale_up_is_immediate_despite_stabilisation() -> None:
+    p = policy()
+    _, memory = recommend(fc([10, 10]), p, 10.0, NOW, current=2)
+    rec, _ = recommend(fc([60, 60]), p, 10.0, NOW + 30, current=2, memory=memory)
+    assert rec.replicas == 12
+
+
+def test_replicas_for_rounds_up_and_ignores_bad_load() -> None:
+    assert replicas_for(10.0, policy()) == 2
+    assert replicas_for(10.01, policy()) == 3
+    assert replicas_for(float("nan"), policy()) == 0
+
+
+def test_without_forecast_it_is_the_reactive_rule() -> None:
+    rec, _ = recommend(None, policy(), 23.0, NOW, current=1)
+    assert rec.replicas == rec.reactive == 5 and rec.predictive == 5
+
+
+@pytest.mark.parametrize(
+    ("recommended", "current", "value"),
+    [
+        (10, 5, 10.0),  # a big move: HPA applies ceil(10) = 10
+        (21, 20, 23.0),  # +5% would be ignored by a 10% tolerance: ask for 23 (> 22)
+        (19, 20, 20.0),  # -5%: not worth forcing, stay
+        (3, None, 3.0),
+        (5, 5, 5.0),
+    ],
+)
+def test_hpa_value_accounts_for_the_tolerance(
+    recommended: int, current: int | None, value: float
+) -> None:
+    v = hpa_value(recommended, current)
+    assert v == value
+    if current:
+        ratio = v / current
+        applied = current if abs(ratio - 1) <= 0.1 else int(np.ceil(v))
+        assert applied >= min(recommended, current) and (
+            applied >= recommended or recommended < current
+        )
