@@ -114,6 +114,21 @@ def _parser() -> argparse.ArgumentParser:
         "--model", default="auto", choices=["auto", "ets", "mstl", "seasonal_naive", "naive"]
     )
     forecast.set_defaults(func=_cmd_forecast)
+
+    alerts = sub.add_parser("alerts", help="alert salience tools")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True, metavar="COMMAND")
+    replay = alerts_sub.add_parser(
+        "replay",
+        help="rank alerts over a JSONL replay of Alertmanager notifications",
+        description="Apply each line (a webhook payload with receivedAt, or a feedback line) "
+        "to the alert book and write one line per input line: the firing alerts, most "
+        "salient first.",
+    )
+    replay.add_argument("input", metavar="IN.jsonl")
+    replay.add_argument("-o", "--output", required=True, metavar="OUT.jsonl")
+    replay.add_argument("--rules", metavar="FILE", help="rule file with a salience section")
+    replay.add_argument("--db", metavar="FILE", help="SQLite file to keep the book in (resumable)")
+    replay.set_defaults(func=_cmd_alerts_replay)
     return parser
 
 
@@ -162,6 +177,19 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
 
     n = forecast_csv(args.input, args.output, args.horizon, args.every, args.warmup, args.model)
     print(f"wrote {n} forecast origins into {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_alerts_replay(args: argparse.Namespace) -> int:
+    from sidecar.replay.alerts import replay_alerts
+
+    salience = None
+    if args.rules:
+        from sidecar.config.loader import load_rules
+
+        salience = load_rules([args.rules]).salience
+    n = replay_alerts(args.input, args.output, salience, args.db)
+    print(f"replayed {n} lines into {args.output}", file=sys.stderr)
     return EXIT_OK
 
 

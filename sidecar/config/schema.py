@@ -385,6 +385,9 @@ class SalienceWeights(_Strict):
     infrastructure: float = Field(
         default=0.5, ge=0, description="Stateful or infrastructure component."
     )
+    harmless: float = Field(
+        default=1.0, ge=0, description="Pushes down maintenance, drains and error-free load surges."
+    )
     anomaly: float = Field(default=1.0, ge=0, description="Anomaly scores of related series.")
     feedback: float = Field(default=1.0, ge=0, description="Operator feedback on similar alerts.")
 
@@ -401,12 +404,23 @@ class SalienceFeatures(_Strict):
     blast_radius: bool = Field(default=True, description="Group alerts into episodes.")
     root_cause: bool = Field(default=True, description="Rank likely causes above symptoms.")
     infrastructure: bool = Field(default=True, description="Boost infrastructure components.")
+    harmless: bool = Field(default=True, description="Recognise harmless bursts.")
     anomaly: bool = Field(default=True, description="Use the sidecar's anomaly scores.")
     feedback: bool = Field(default=True, description="Learn from operator feedback.")
 
 
 def _default_severities() -> dict[str, float]:
-    return {"critical": 1.0, "page": 1.0, "error": 0.8, "warning": 0.5, "info": 0.2, "none": 0.1}
+    return {
+        "critical": 1.0,
+        "page": 1.0,
+        "high": 0.8,
+        "error": 0.8,
+        "warning": 0.5,
+        "medium": 0.5,
+        "low": 0.2,
+        "info": 0.2,
+        "none": 0.1,
+    }
 
 
 class SalienceSettings(_Strict):

@@ -1,0 +1,105 @@
+"""`sidecar alerts replay`: Alertmanager notifications (JSONL) through the `AlertBook`.
+
+Each input line is a webhook payload with an extra `receivedAt` (RFC 3339), which is the
+clock, or a feedback line `{"feedback": {"fingerprint": ..., "label": ...}, "receivedAt":
+...}`. After each line is applied (durably, when `--db` is given) one output line lists
+every firing alert once, most salient first. A malformed line stops the replay with its
+line number; the output keeps every line processed before it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from sidecar.config.schema import SalienceSettings
+from sidecar.errors import InputError
+from sidecar.progress import progress
+from sidecar.salience.alertmanager import WebhookPayload, parse_time
+from sidecar.salience.book import AlertBook
+
+__all__ = ["FeedbackLine", "replay_alerts"]
+
+
+class _Feedback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fingerprint: str
+    label: Literal["actionable", "noise"]
+
+
+class FeedbackLine(BaseModel):
+    """A feedback line of the replay format."""
+
+    model_config = ConfigDict(extra="forbid")
+    feedback: _Feedback
+    receivedAt: str
+
+
+def _field_path(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    path = ".".join(str(p) for p in err["loc"])
+    return f"{path}: {err['msg']}" if path else str(err["msg"])
+
+
+def replay_alerts(
+    src: str, dst: str, rules: SalienceSettings | None = None, db: str | None = None
+) -> int:
+    """Replay `src` into `dst`; returns the number of lines processed."""
+    book = AlertBook(rules, db)
+    try:
+        size = os.path.getsize(src)
+        fin = open(src, encoding="utf-8")  # noqa: SIM115 (closed by the with below)
+    except OSError as exc:
+        book.close()
+        raise InputError(src, None, f"cannot read: {exc.strerror}") from None
+    lines = 0
+    try:
+        with (
+            fin,
+            open(dst, "w", encoding="utf-8") as fout,
+            progress(size, f"replay {Path(src).name}", unit="B", unit_scale=True) as bar,
+        ):
+            for lineno, line in enumerate(fin, start=1):
+                bar.update(len(line))
+                if not line.strip():
+                    continue
+                received, now = _apply(book, src, lineno, line)
+                ranked = [
+                    {"fingerprint": r.fingerprint, "salience": round(r.salience, 4)}
+                    for r in book.ranked(now, reasons=False)
+                ]
+                fout.write(json.dumps({"receivedAt": received, "ranked": ranked}) + "\n")
+                fout.flush()
+                lines += 1
+    finally:
+        book.close()
+    return lines
+
+
+def _apply(book: AlertBook, src: str, lineno: int, line: str) -> tuple[str, float]:
+    try:
+        data: Any = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(src, lineno, f"not JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise InputError(src, lineno, "expected a JSON object")
+    received = data.get("receivedAt")
+    try:
+        now = parse_time(received) if isinstance(received, str) else None
+    except ValueError:
+        now = None
+    if now is None:
+        raise InputError(src, lineno, "receivedAt: missing or not an RFC 3339 time")
+    try:
+        if "feedback" in data:
+            fb = FeedbackLine.model_validate(data)
+            book.feedback(fb.feedback.fingerprint, fb.feedback.label, now)
+        else:
+            book.ingest(WebhookPayload.model_validate(data), now)
+    except ValidationError as exc:
+        raise InputError(src, lineno, _field_path(exc)) from None
+    return str(received), now

@@ -1,0 +1,1 @@
+"""Alert salience: Alertmanager webhook models, the alert book (state, history, SQLite), the scorer."""

@@ -1,0 +1,550 @@
+"""`AlertBook`: the one owner of alert state: what fires now, history, episodes, feedback.
+
+Semantics of Alertmanager notifications it follows:
+* a notification carries all alerts of a group, firing and resolved; repeats resend them;
+* a firing is identified by (fingerprint, startsAt): a repeat or duplicate of a known firing
+  changes no history count, a resolve then a new `startsAt` counts twice;
+* late or out-of-order notifications never undo newer knowledge: a firing notification
+  older than the stored resolution is ignored, a resolve of an older firing only closes it.
+
+Episodes group alerts whose firings *started* within `episode_gap` of each other, whatever
+Alertmanager's grouping and notification delays (chains merge).
+
+Persistence: an SQLite database (WAL) written in one transaction per notification or
+feedback, before the call returns; reopening the book restores the firing set, history
+and feedback. History older than `history` is deleted (bounded size).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from sidecar.config.schema import SalienceSettings
+from sidecar.salience.alertmanager import Alert, WebhookPayload
+from sidecar.salience.identity import Identity, identify
+from sidecar.salience.scorer import AlertContext, Salience, SalienceScorer, Signal
+
+__all__ = ["AlertBook", "FeedbackLabel", "RankedAlert"]
+
+FeedbackLabel = Literal["actionable", "noise"]
+DAY = 86400.0
+_CHRONIC_AFTER = 6 * 3600.0
+_REFRESH = 600.0  # recompute history-dependent signals at least this often (sliding windows)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS firings (
+    fingerprint TEXT NOT NULL, starts REAL NOT NULL, ends REAL,
+    labels TEXT NOT NULL, annotations TEXT NOT NULL, template TEXT NOT NULL,
+    workload TEXT NOT NULL, first_received REAL NOT NULL, last_received REAL NOT NULL,
+    notifications INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (fingerprint, starts));
+CREATE INDEX IF NOT EXISTS firings_template ON firings(template, starts);
+CREATE TABLE IF NOT EXISTS feedback (
+    fingerprint TEXT NOT NULL, template TEXT NOT NULL, workload TEXT NOT NULL,
+    label TEXT NOT NULL, at REAL NOT NULL);
+"""
+
+
+@dataclass
+class _Firing:
+    fingerprint: str
+    starts: float
+    ends: float | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    ident: Identity
+    first_received: float
+    last_received: float
+    notifications: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RankedAlert:
+    """A firing alert with its salience and why."""
+
+    fingerprint: str
+    alertname: str
+    salience: float
+    reasons: tuple[str, ...]
+    labels: dict[str, str]
+    starts: float
+    episode: int
+
+
+@dataclass
+class _Episode:
+    first: float
+    last: float
+    members: set[str] = field(default_factory=set)
+
+
+class AlertBook:
+    """Firing alerts, their history and feedback; `ranked(now)` orders what fires now."""
+
+    def __init__(
+        self, rules: SalienceSettings | None = None, path: str | Path | None = None
+    ) -> None:
+        self.rules = SalienceSettings() if rules is None else rules
+        self.scorer = SalienceScorer(self.rules)
+        self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self.firing: dict[str, _Firing] = {}  # fingerprint → current firing
+        self._latest: dict[str, tuple[float, float | None]] = {}  # fp → (starts, ends) newest
+        self._template_starts: dict[str, list[float]] = defaultdict(list)  # sorted
+        self._fp_starts: dict[str, list[float]] = defaultdict(list)
+        self._template_first: dict[str, float] = {}
+        self._feedback: list[tuple[str, str, str, str, float]] = []
+        # salience without the time-dependent "fresh" signal, per firing alert; recomputed
+        # for alerts marked dirty (their state, episode or history changed) and for all of
+        # them every _REFRESH seconds of clock time (history windows slide)
+        self._static: dict[str, tuple[list[Signal], AlertContext, float]] = {}
+        self._dirty: set[str] = set()
+        self._dirty_all = True
+        self._last_refresh = -math.inf
+        self._members: dict[str, frozenset[str]] = {}
+        self._anomalies: Mapping[tuple[str, str], float] = {}
+        self._load()
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        rows = self._db.execute(
+            "SELECT fingerprint, starts, ends, labels, annotations, first_received, "
+            "last_received, notifications FROM firings ORDER BY starts"
+        ).fetchall()
+        for fp, starts, ends, labels, ann_json, first, last, n in rows:
+            lab, ann = json.loads(labels), json.loads(ann_json)
+            f = _Firing(fp, starts, ends, lab, ann, identify(lab, ann), first, last, n)
+            self._remember_start(f)
+            prev = self._latest.get(fp)
+            if prev is None or starts >= prev[0]:
+                self._latest[fp] = (starts, ends)
+                if ends is None:
+                    self.firing[fp] = f
+                else:
+                    self.firing.pop(fp, None)
+        self._feedback = [
+            tuple(r)
+            for r in self._db.execute(
+                "SELECT fingerprint, template, workload, label, at FROM feedback ORDER BY at"
+            )
+        ]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _remember_start(self, f: _Firing) -> None:
+        bisect.insort(self._template_starts[f.ident.template], f.starts)
+        bisect.insort(self._fp_starts[f.fingerprint], f.starts)
+        first = self._template_first.get(f.ident.template)
+        if first is None or f.starts < first:
+            self._template_first[f.ident.template] = f.starts
+
+    # -- ingest ------------------------------------------------------------------------------
+
+    def ingest(self, payload: WebhookPayload, now: float) -> None:
+        """Apply one notification; durable when this returns."""
+        with self._db:
+            self._db.execute("BEGIN")
+            for alert in payload.alerts:
+                self._apply(alert, now)
+            self._compact(now)
+        self._dirty.update(a.fingerprint for a in payload.alerts)
+
+    def _apply(self, alert: Alert, now: float) -> None:
+        fp, starts = alert.fingerprint, alert.starts
+        latest = self._latest.get(fp)
+        ends = alert.ends if alert.status == "resolved" else None
+        if ends is None and alert.status == "resolved":
+            ends = now
+        if latest is not None and starts < latest[0]:
+            # an older firing: record it (history) and close it, never revive it
+            self._upsert_history(alert, starts, ends if ends is not None else latest[0], now)
+            return
+        if latest is not None and starts == latest[0]:
+            if alert.status == "firing":
+                if latest[1] is not None and latest[1] >= starts:
+                    return  # a late repeat of a firing already resolved
+                cur = self.firing.get(fp)
+                if cur is not None:
+                    cur.last_received = now
+                    cur.notifications += 1
+                    self._db.execute(
+                        "UPDATE firings SET last_received=?, notifications=notifications+1 "
+                        "WHERE fingerprint=? AND starts=?",
+                        (now, fp, starts),
+                    )
+                return
+            # resolved
+            self._latest[fp] = (starts, ends)
+            self.firing.pop(fp, None)
+            self._db.execute(
+                "UPDATE firings SET ends=?, last_received=? WHERE fingerprint=? AND starts=?",
+                (ends, now, fp, starts),
+            )
+            return
+        # a firing (or resolution) newer than anything known for this fingerprint
+        if latest is not None and latest[1] is None:  # the previous firing ended unseen
+            self._db.execute(
+                "UPDATE firings SET ends=? WHERE fingerprint=? AND starts=? AND ends IS NULL",
+                (starts, fp, latest[0]),
+            )
+        f = _Firing(
+            fp,
+            starts,
+            ends,
+            dict(alert.labels),
+            dict(alert.annotations),
+            identify(alert.labels, alert.annotations),
+            now,
+            now,
+        )
+        self._db.execute(
+            "INSERT OR IGNORE INTO firings VALUES (?,?,?,?,?,?,?,?,?,1)",
+            (
+                fp,
+                starts,
+                ends,
+                json.dumps(f.labels, sort_keys=True),
+                json.dumps(f.annotations, sort_keys=True),
+                f.ident.template,
+                f.ident.workload,
+                now,
+                now,
+            ),
+        )
+        self._remember_start(f)
+        self._latest[fp] = (starts, ends)
+        if ends is None:
+            self.firing[fp] = f
+        else:
+            self.firing.pop(fp, None)
+
+    def _upsert_history(self, alert: Alert, starts: float, ends: float, now: float) -> None:
+        exists = self._db.execute(
+            "SELECT 1 FROM firings WHERE fingerprint=? AND starts=?", (alert.fingerprint, starts)
+        ).fetchone()
+        if exists:
+            self._db.execute(
+                "UPDATE firings SET ends=COALESCE(ends, ?) WHERE fingerprint=? AND starts=?",
+                (ends, alert.fingerprint, starts),
+            )
+            return
+        ident = identify(alert.labels, alert.annotations)
+        self._db.execute(
+            "INSERT INTO firings VALUES (?,?,?,?,?,?,?,?,?,1)",
+            (
+                alert.fingerprint,
+                starts,
+                ends,
+                json.dumps(dict(alert.labels), sort_keys=True),
+                json.dumps(dict(alert.annotations), sort_keys=True),
+                ident.template,
+                ident.workload,
+                now,
+                now,
+            ),
+        )
+        self._remember_start(
+            _Firing(
+                alert.fingerprint,
+                starts,
+                ends,
+                dict(alert.labels),
+                dict(alert.annotations),
+                ident,
+                now,
+                now,
+            )
+        )
+
+    def _compact(self, now: float) -> None:
+        horizon = now - self.rules.history
+        self._db.execute("DELETE FROM firings WHERE ends IS NOT NULL AND ends < ?", (horizon,))
+        self._db.execute(
+            "DELETE FROM feedback WHERE at < ?", (now - 8 * self.rules.feedback_half_life,)
+        )
+
+    # -- feedback ------------------------------------------------------------------------------
+
+    def feedback(self, fingerprint: str, label: FeedbackLabel, now: float) -> bool:
+        """Record operator feedback on an alert; False if the fingerprint was never seen."""
+        f = self.firing.get(fingerprint)
+        if f is None:
+            row = self._db.execute(
+                "SELECT template, workload FROM firings WHERE fingerprint=? ORDER BY starts DESC LIMIT 1",
+                (fingerprint,),
+            ).fetchone()
+            if row is None:
+                return False
+            template, workload = row
+        else:
+            template, workload = f.ident.template, f.ident.workload
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT INTO feedback VALUES (?,?,?,?,?)",
+                (fingerprint, template, workload, label, now),
+            )
+        self._feedback.append((fingerprint, template, workload, label, now))
+        self._dirty_all = True  # feedback spreads to templates and workloads
+        return True
+
+    # -- ranking --------------------------------------------------------------------------------
+
+    @property
+    def anomalies(self) -> Mapping[tuple[str, str], float]:
+        """Latest anomaly score per (label, value) of the sidecar's series."""
+        return self._anomalies
+
+    @anomalies.setter
+    def anomalies(self, value: Mapping[tuple[str, str], float]) -> None:
+        self._anomalies = value
+        self._dirty_all = True
+
+    def ranked(self, now: float, reasons: bool = True) -> list[RankedAlert]:
+        """Every firing alert once, most salient first (reasons are skipped if not asked)."""
+        if not self.firing:
+            return []
+        episodes = self._refresh(now)
+        out = []
+        fresh_on = self.rules.features.fresh
+        w_fresh = self.rules.weights.fresh
+        for fp, f in self.firing.items():
+            static, ctx, logit = self._static[fp]
+            if reasons:
+                sal = self.scorer.combine(static + self.scorer.time_signals(ctx, now - f.starts))
+                value, why = sal.value, sal.reasons
+            else:  # the hot path of replays: the same arithmetic as combine(), inlined
+                age = now - f.starts
+                if fresh_on:
+                    if ctx.repeat_notification and age > 3600:
+                        logit_t = logit - 0.5 * w_fresh
+                    else:
+                        logit_t = logit + w_fresh * math.exp(-max(age, 0.0) / 1800.0)
+                else:
+                    logit_t = logit
+                value, why = 1.0 / (1.0 + math.exp(-logit_t)), ()
+            out.append(
+                RankedAlert(
+                    fp,
+                    f.labels.get("alertname", ""),
+                    value,
+                    why,
+                    f.labels,
+                    f.starts,
+                    episodes[1][fp],
+                )
+            )
+        out.sort(key=lambda r: (-r.salience, r.starts, r.fingerprint))
+        return out
+
+    def salience_of(self, fingerprint: str, now: float) -> Salience | None:
+        """The salience of one firing alert, or None if it is not firing."""
+        f = self.firing.get(fingerprint)
+        if f is None:
+            return None
+        self._refresh(now)
+        static, ctx, _ = self._static[fingerprint]
+        return self.scorer.combine(static + self.scorer.time_signals(ctx, now - f.starts))
+
+    def _refresh(self, now: float) -> tuple[list[_Episode], dict[str, int]]:
+        """Recompute the cached signals of every alert whose inputs changed."""
+        episodes = self._episodes()
+        eps, index = episodes
+        if self._dirty_all or now - self._last_refresh >= _REFRESH:
+            dirty = set(self.firing)
+            self._last_refresh = now
+            self._dirty_all = False
+        else:
+            dirty = {fp for fp in self._dirty if fp in self.firing}
+            dirty |= {fp for fp in self.firing if fp not in self._static}
+            for fp in self.firing:  # episode membership changed: the whole episode is dirty
+                members = frozenset(eps[index[fp]].members)
+                if self._members.get(fp) != members:
+                    dirty |= members
+        self._dirty.clear()
+        for fp in list(self._static):
+            if fp not in self.firing:
+                del self._static[fp]
+        if dirty:
+            contexts = self._contexts(now, episodes, dirty)
+            for fp, ctx in contexts.items():
+                f = self.firing[fp]
+                static = self.scorer.signals(
+                    f.labels, ctx, f.ident.infrastructure, include_time=False
+                )
+                self._static[fp] = (static, ctx, self.scorer.logit(static))
+                self._members[fp] = frozenset(eps[index[fp]].members)
+        return episodes
+
+    def _episodes(self) -> tuple[list[_Episode], dict[str, int]]:
+        gap = self.rules.episode_gap
+        order = sorted(self.firing.values(), key=lambda f: f.starts)
+        eps: list[_Episode] = []
+        index: dict[str, int] = {}
+        for f in order:
+            if eps and f.starts - eps[-1].last <= gap:
+                eps[-1].last = f.starts
+                eps[-1].members.add(f.fingerprint)
+            else:
+                eps.append(_Episode(f.starts, f.starts, {f.fingerprint}))
+            index[f.fingerprint] = len(eps) - 1
+        return eps, index
+
+    def _contexts(
+        self, now: float, episodes: tuple[list[_Episode], dict[str, int]], only: set[str]
+    ) -> dict[str, AlertContext]:
+        eps, index = episodes
+        roots = self._root_causes([eps[i] for i in sorted({index[fp] for fp in only})])
+        feedback = self._feedback_scores(now)
+        out: dict[str, AlertContext] = {}
+        summary: dict[int, tuple[list[_Firing], int]] = {}
+        for fp in only:
+            f = self.firing[fp]
+            tpl = f.ident.template
+            starts = self._template_starts.get(tpl, [])
+            lo = bisect.bisect_left(starts, now - self.rules.history)
+            hi = bisect.bisect_left(starts, f.starts)
+            earlier = max(0, hi - lo)
+            fps = self._fp_starts.get(fp, [])
+            last_day = len(fps) - bisect.bisect_left(fps, now - DAY)
+            ep_i = index[fp]
+            if ep_i not in summary:
+                members_i = [self.firing[m] for m in eps[ep_i].members]
+                summary[ep_i] = (
+                    members_i,
+                    len({m.ident.workload or m.fingerprint for m in members_i}),
+                )
+            members, workloads = summary[ep_i]
+            harmless, harmless_reason = self._harmless(f, members)
+            root, root_reason = roots.get(fp, (0.0, ""))
+            fb, fb_reason = feedback(f)
+            out[fp] = AlertContext(
+                starts=f.starts,
+                template_firings=earlier,
+                template_new=self._template_first.get(tpl, f.starts) >= f.starts and earlier == 0,
+                fingerprint_firings_24h=last_day,
+                duration_chronic=now - f.starts > _CHRONIC_AFTER,
+                daily_recurring=_daily_recurring(starts[lo:hi], f.starts),
+                repeat_notification=f.notifications > 1,
+                episode_size=len(members),
+                episode_workloads=workloads,
+                root_cause=root,
+                root_reason=root_reason,
+                harmless=harmless,
+                harmless_reason=harmless_reason,
+                anomaly=self._anomaly(f),
+                feedback=fb,
+                feedback_reason=fb_reason,
+            )
+        return out
+
+    def _root_causes(self, eps: list[_Episode]) -> dict[str, tuple[float, str]]:
+        """Within each episode: infrastructure alerts that share a relation label with other
+        alerts explain them (root +1, symptoms -0.5); else the earliest alert leads."""
+        out: dict[str, tuple[float, str]] = {}
+        for ep in eps:
+            if len(ep.members) < 2:
+                continue
+            members = [self.firing[m] for m in ep.members]
+            rel_count: dict[tuple[str, str], int] = defaultdict(int)
+            for m in members:
+                for r in m.ident.relations:
+                    rel_count[r] += 1
+            infra = [m for m in members if m.ident.infrastructure]
+            explained: set[str] = set()
+            for m in infra:
+                shared = [r for r in m.ident.relations if rel_count[r] > 1 and r[0] != "namespace"]
+                others = sum(rel_count[r] - 1 for r in shared)
+                if shared or len(infra) < len(members):
+                    what = f"{shared[0][0]} {shared[0][1]}" if shared else "infrastructure"
+                    out[m.fingerprint] = (
+                        1.0,
+                        f"likely root cause: {what} under "
+                        f"{max(others, len(members) - len(infra))} other alert(s)",
+                    )
+                    for o in members:
+                        if (
+                            o is not m
+                            and not o.ident.infrastructure
+                            and (not shared or set(o.ident.relations) & set(shared))
+                        ):
+                            explained.add(o.fingerprint)
+            for o in members:
+                if o.fingerprint in explained and o.fingerprint not in out:
+                    out[o.fingerprint] = (-0.5, "symptom of an infrastructure alert in its episode")
+            if not infra:
+                first = min(members, key=lambda m: (m.starts, m.fingerprint))
+                out.setdefault(first.fingerprint, (0.5, "started first in its episode"))
+        return out
+
+    def _harmless(self, f: _Firing, members: list[_Firing]) -> tuple[float, str]:
+        if f.ident.maintenance:
+            return -1.0, "maintenance or drain"
+        if f.ident.load_only and not any(m.ident.symptom for m in members):
+            return -0.7, "load surge without errors"
+        return 0.0, ""
+
+    def _anomaly(self, f: _Firing) -> float | None:
+        if not self.anomalies:
+            return None
+        best = None
+        for key in f.labels.items():
+            v = self.anomalies.get(key)
+            if v is not None and (best is None or v > best):
+                best = v
+        return best
+
+    def _feedback_scores(self, now: float) -> Callable[[_Firing], tuple[float, str]]:
+        half = self.rules.feedback_half_life
+        by: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for fp, tpl, wl, label, at in self._feedback:
+            w = 0.5 ** (max(0.0, now - at) / half)
+            i = 0 if label == "actionable" else 1
+            by[("fp", fp)][i] += w
+            by[("tpl", tpl)][i] += w
+            if wl:
+                by[("wl", wl)][i] += w
+
+        def score(f: _Firing) -> tuple[float, str]:
+            a = n = 0.0
+            parts = []
+            for kind, key, weight, word in (
+                ("fp", f.fingerprint, 1.0, "this alert"),
+                ("tpl", f.ident.template, 0.6, "its template"),
+                ("wl", f.ident.workload, 0.3, "its workload"),
+            ):
+                if key and (kind, key) in by:
+                    ca, cn = by[(kind, key)]
+                    a += weight * ca
+                    n += weight * cn
+                    parts.append(word)
+            if not parts:
+                return 0.0, ""
+            value = (a - n) / (a + n + 1.0)  # cautious: one vote moves it by at most 1/2
+            label = "actionable" if value > 0 else "noise"
+            return value, f"operators marked {' and '.join(parts[:1])} as {label}"
+
+        return score
+
+
+def _daily_recurring(earlier: Iterable[float], starts: float) -> bool:
+    """Fired within an hour of this time of day on at least 3 distinct earlier days."""
+    tod = starts % DAY
+    days = {
+        int(s // DAY)
+        for s in earlier
+        if min(abs(s % DAY - tod), DAY - abs(s % DAY - tod)) <= 3600 and s < starts - 3600
+    }
+    return len(days) >= 3

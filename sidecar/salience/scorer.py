@@ -1,0 +1,174 @@
+"""`SalienceScorer`: how much a human should look at an alert now, in [0, 1], with reasons.
+
+Each signal gives a value in about [-1, 1] (positive = look, negative = can wait); the
+salience is the logistic of the weighted sum (weights and switches from the salience rule
+file) plus a bias, so signals add up as evidence and one strong signal cannot exceed 1.
+The reasons are the signals that moved the score most, in words.
+
+Signals that need history or an episode come in an `AlertContext`; without one (a lone
+event, `POST /salience`) only the alert's own attributes count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sidecar.config.schema import SalienceSettings
+
+__all__ = ["BIAS", "AlertContext", "Salience", "SalienceScorer", "Signal"]
+
+BIAS = -0.5
+UNKNOWN_SEVERITY = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One signal's value in [-1, 1] and the words that explain it."""
+
+    name: str
+    value: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Salience:
+    """Salience in [0, 1] and the top reasons, most influential first."""
+
+    value: float
+    reasons: tuple[str, ...]
+    contributions: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertContext:
+    """What the alert book knows around one alert (every field optional)."""
+
+    starts: float | None = None  # when this firing started
+    template_firings: int | None = None  # earlier firings of the template within history
+    template_new: bool = False  # first firing of this template ever seen
+    fingerprint_firings_24h: int = 0  # firings of this very alert in the last day
+    duration_chronic: bool = False  # firing for a long time already
+    daily_recurring: bool = False  # fires at about this hour on most days
+    repeat_notification: bool = False  # a notification for a firing already known
+    episode_size: int = 1  # alerts in its episode
+    episode_workloads: int = 1  # distinct workloads in its episode
+    root_cause: float = 0.0  # +1 likely cause of its episode, -1 explained symptom
+    root_reason: str = ""
+    harmless: float = 0.0  # -1 maintenance / error-free load surge
+    harmless_reason: str = ""
+    anomaly: float | None = None  # highest related anomaly score in [0, 1]
+    feedback: float = 0.0  # in (-1, 1): actionable > 0, noise < 0
+    feedback_reason: str = ""
+    extra: Mapping[str, float] = field(default_factory=dict)
+
+
+class SalienceScorer:
+    """Scores alerts (labels + context) with the weights of the salience settings."""
+
+    def __init__(self, rules: SalienceSettings | None = None) -> None:
+        self.rules = SalienceSettings() if rules is None else rules
+
+    def signals(
+        self,
+        labels: Mapping[str, str],
+        ctx: AlertContext | None,
+        infrastructure: bool = False,
+        now: float | None = None,
+        include_time: bool = True,
+    ) -> list[Signal]:
+        """Every enabled signal that applies to this alert (`now` for the age-based ones)."""
+        f = self.rules.features
+        out: list[Signal] = []
+        sev_name = labels.get(self.rules.severity_label, "")
+        if f.severity:
+            sev = self.rules.severities.get(sev_name.lower(), UNKNOWN_SEVERITY)
+            out.append(Signal("severity", 2 * sev - 1, f"severity {sev_name or 'unset'}"))
+        if f.infrastructure and infrastructure:
+            out.append(Signal("infrastructure", 1.0, "infrastructure or stateful component"))
+        if ctx is None:
+            return out
+        long_running = ctx.duration_chronic or ctx.daily_recurring
+        if f.rarity and ctx.template_firings is not None and not long_running:
+            n = ctx.template_firings
+            v = 1 - 2 * min(1.0, math.log1p(n) / math.log1p(30))
+            out.append(Signal("rarity", v, f"fired {n} time{'s' * (n != 1)} before in history"))
+        if f.novelty and ctx.template_new and not long_running:
+            out.append(Signal("novelty", 0.5, "never seen before"))
+        if include_time and now is not None and ctx.starts is not None:
+            out += self.time_signals(ctx, now - ctx.starts)
+        if f.flapping and ctx.fingerprint_firings_24h >= 2:
+            k = ctx.fingerprint_firings_24h
+            out.append(
+                Signal("flapping", -min(1.0, (k - 1) / 4), f"flapping: fired {k} times in 24h")
+            )
+        if f.chronic and long_running:
+            why = "fires at this time most days" if ctx.daily_recurring else "firing for hours"
+            out.append(Signal("chronic", -1.0, f"chronic: {why}"))
+        if f.blast_radius and ctx.episode_size > 1 and not long_running:
+            v = min(1.0, math.log2(1 + ctx.episode_workloads) / 4 + math.log2(ctx.episode_size) / 8)
+            out.append(
+                Signal(
+                    "blast_radius",
+                    v,
+                    f"episode of {ctx.episode_size} alerts across "
+                    f"{ctx.episode_workloads} workload(s)",
+                )
+            )
+        if f.root_cause and ctx.root_cause:
+            out.append(Signal("root_cause", ctx.root_cause, ctx.root_reason))
+        if f.harmless and ctx.harmless:
+            out.append(Signal("harmless", ctx.harmless, ctx.harmless_reason))
+        if f.anomaly and ctx.anomaly is not None and ctx.anomaly > 0.5:
+            out.append(
+                Signal(
+                    "anomaly", 2 * ctx.anomaly - 1, f"related series anomalous ({ctx.anomaly:.2f})"
+                )
+            )
+        if f.feedback and ctx.feedback:
+            out.append(Signal("feedback", ctx.feedback, ctx.feedback_reason))
+        return out
+
+    def time_signals(self, ctx: AlertContext, age: float) -> list[Signal]:
+        """The signals that change with the clock alone (freshness)."""
+        if not self.rules.features.fresh:
+            return []
+        if ctx.repeat_notification and age > 3600:
+            return [Signal("fresh", -0.5, "repeat notification of a long-running alert")]
+        return [Signal("fresh", math.exp(-max(age, 0.0) / 1800.0), f"started {_ago(age)} ago")]
+
+    def logit(self, signals: list[Signal]) -> float:
+        """BIAS plus the weighted signals: the salience before the logistic."""
+        w = self.rules.weights
+        return BIAS + sum(float(getattr(w, s.name)) * s.value for s in signals)
+
+    def combine(self, signals: list[Signal]) -> Salience:
+        """Logistic of the weighted signals plus the bias, with the top reasons."""
+        w = self.rules.weights
+        contributions = [(s, getattr(w, s.name) * s.value) for s in signals]
+        logit = BIAS + sum(c for _, c in contributions)
+        value = 1.0 / (1.0 + math.exp(-logit))
+        top = sorted(contributions, key=lambda sc: -abs(sc[1]))[: self.rules.top_reasons]
+        reasons = tuple(s.reason for s, c in top if c != 0)
+        return Salience(value, reasons, tuple((s.name, c) for s, c in contributions))
+
+    def score(
+        self,
+        labels: Mapping[str, str],
+        ctx: AlertContext | None = None,
+        infrastructure: bool = False,
+        now: float | None = None,
+    ) -> Salience:
+        """Salience of one alert or event."""
+        return self.combine(self.signals(labels, ctx, infrastructure, now))
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 120:
+        return f"{int(seconds)}s"
+    if seconds < 7200:
+        return f"{int(seconds // 60)}m"
+    if seconds < 172800:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
