@@ -129,6 +129,20 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--rules", metavar="FILE", help="rule file with a salience section")
     replay.add_argument("--db", metavar="FILE", help="SQLite file to keep the book in (resumable)")
     replay.set_defaults(func=_cmd_alerts_replay)
+
+    run = sub.add_parser(
+        "run",
+        help="run the sidecar: scheduler, exporter and HTTP API on Ray Serve",
+        description="Start an embedded local Ray (or join RAY_ADDRESS) and serve the app. "
+        "Ctrl-C or SIGTERM stops it; SIGHUP reloads the rule files.",
+    )
+    run.add_argument(
+        "--config",
+        action="append",
+        metavar="FILE",
+        help=f"rule file or directory (repeatable; default: {DEFAULT_RULES}/)",
+    )
+    run.set_defaults(func=_cmd_run)
     return parser
 
 
@@ -191,6 +205,12 @@ def _cmd_alerts_replay(args: argparse.Namespace) -> int:
     n = replay_alerts(args.input, args.output, salience, args.db)
     print(f"replayed {n} lines into {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from sidecar.app.run import run
+
+    return run(args.config or [DEFAULT_RULES])
 
 
 def _check_online(rules: Rules, url: str) -> list[RuleError] | None:

@@ -239,3 +239,41 @@ class Bank:
     def nbytes(self) -> int:
         """Bytes of array state held for all channels."""
         return self.state.nbytes() + self.calibration.nbytes()
+
+    def resize(self, n: int) -> None:
+        """Grow to `n` channels; new channels start fresh, existing ones keep their state."""
+        if n <= self.n:
+            return
+        fresh = new_state(self.detector.params_, ARRAY, n)
+        cal = Calibration(ARRAY, n)
+        _copy_into(fresh, self.state, self.n)
+        cal.counts[: self.n] = self.calibration.counts
+        cal.total[: self.n] = self.calibration.total
+        self.state, self.calibration, self.n = fresh, cal, n
+
+    def reset(self, channels: NDArray[np.intp]) -> None:
+        """Forget what the given channels learned (they are reused for new series)."""
+        if channels.size == 0:
+            return
+        fresh = new_state(self.detector.params_, ARRAY, channels.size)
+        for name in BaselineState.__slots__:
+            old, new = getattr(self.state, name), getattr(fresh, name)
+            for o, f in zip(old, new, strict=True) if isinstance(old, list) else [(old, new)]:
+                if o is not None:
+                    o[channels] = f
+        self.calibration.counts[channels] = 0.0
+        self.calibration.total[channels] = 0.0
+
+
+def _copy_into(dst: BaselineState, src: BaselineState, n: int) -> None:
+    """Copy the first n channels of every array of `src` into `dst` (same params)."""
+    for name in BaselineState.__slots__:
+        d, s = getattr(dst, name), getattr(src, name)
+        pairs = zip(d, s, strict=True) if isinstance(d, list) else [(d, s)]
+        new_list = []
+        for dv, sv in pairs:
+            grown = None if dv is None else dv.copy()
+            if grown is not None:
+                grown[:n] = sv
+            new_list.append(grown)
+        setattr(dst, name, new_list if isinstance(d, list) else new_list[0])

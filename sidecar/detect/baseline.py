@@ -92,22 +92,27 @@ class BaselineState:
     def __init__(self, params: BaselineParams, xp: Ops, n: int | None) -> None:
         size = 0 if n is None else n
         cands = 1 + len(params.periods)
-        z = xp.full(size, 0.0)
-        nan = xp.full(size, math.nan)
-        self.n = z
-        self.t_first = nan
-        self.t_last = nan
-        self.dt = nan
-        self.lev = [z] * cands
-        self.b = [z] * cands
-        self.err = [z] * cands
-        self.perf = [z] * cands
-        self.cp = [z] * cands
-        self.cn = [z] * cands
-        self.np_ = [z] * cands
-        self.nn = [z] * cands
-        self.cv = [z] * cands
-        self.nv = [z] * cands
+
+        def zeros() -> Any:  # a new array each time: learn() may update arrays in place
+            return xp.full(size, 0.0)
+
+        def per_candidate() -> list[Any]:
+            return [zeros() for _ in range(cands)]
+
+        self.n = zeros()
+        self.t_first = xp.full(size, math.nan)
+        self.t_last = xp.full(size, math.nan)
+        self.dt = xp.full(size, math.nan)
+        self.lev = per_candidate()
+        self.b = per_candidate()
+        self.err = per_candidate()
+        self.perf = per_candidate()
+        self.cp = per_candidate()
+        self.cn = per_candidate()
+        self.np_ = per_candidate()
+        self.nn = per_candidate()
+        self.cv = per_candidate()
+        self.nv = per_candidate()
         self.prof: list[Any] = [None] + [xp.profile(size, b) for b in params.bins]
 
     def nbytes(self) -> int:

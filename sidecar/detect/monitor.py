@@ -84,9 +84,21 @@ class Monitor:
         return Verdict(score, anomalous, th)
 
     def update_frame(self, frame: Frame) -> list[Verdict]:
-        """`update` for each row in order (the same numbers as the per-row loop)."""
+        """`update` for each row in order (the same numbers as the per-row loop).
+
+        Without `protect`, learning does not depend on verdicts, so the detector's own batch
+        form (`score_frame`, e.g. the forest's batched scoring) is used, then classified.
+        """
         cols = frame.columns
-        return [
-            self.update(t, dict(zip(cols, row, strict=True)))
-            for t, row in zip(frame.t.tolist(), frame.X.tolist(), strict=True)
-        ]
+        if self.threshold.protect:
+            return [
+                self.update(t, dict(zip(cols, row, strict=True)))
+                for t, row in zip(frame.t.tolist(), frame.X.tolist(), strict=True)
+            ]
+        out = []
+        for score in self.detector.score_frame(frame):
+            th = self.current_threshold()
+            out.append(Verdict(score, score.warm and score.value >= th, th))
+            if self._quantile is not None and score.warm:
+                self._quantile.add(score.value)
+        return out

@@ -94,7 +94,10 @@ class AlertBook:
     ) -> None:
         self.rules = SalienceSettings() if rules is None else rules
         self.scorer = SalienceScorer(self.rules)
-        self._db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
+        # one owner serialises access (AlertDesk holds a lock), which may run in a worker thread
+        self._db = sqlite3.connect(
+            ":memory:" if path is None else str(path), isolation_level=None, check_same_thread=False
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)

@@ -1,0 +1,69 @@
+"""`AlertDeskCore`: the single owner of the `AlertBook` (SQLite under the data directory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sidecar.clock import SystemClock
+from sidecar.config.schema import SalienceSettings
+from sidecar.salience.alertmanager import WebhookPayload
+from sidecar.salience.book import AlertBook, FeedbackLabel
+from sidecar.snapshot import AlertPoint, AnomalyPoint, Snapshot
+
+__all__ = ["AlertDeskCore", "anomaly_index"]
+
+
+def anomaly_index(points: Iterable[AnomalyPoint]) -> dict[tuple[str, str], float]:
+    """Highest anomaly score per (label, value): how alerts find their related series."""
+    out: dict[tuple[str, str], float] = {}
+    for p in points:
+        for kv in p.labels:
+            if p.score > out.get(kv, -1.0):
+                out[kv] = p.score
+    return out
+
+
+class AlertDeskCore:
+    """Webhook ingest, feedback and ranking around one AlertBook."""
+
+    def __init__(self, salience: SalienceSettings, data_dir: str) -> None:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        self.clock = SystemClock()
+        self.book = AlertBook(salience, Path(data_dir) / "alerts.sqlite")
+
+    def ingest(self, payload: dict[str, Any]) -> int:
+        """Apply a validated webhook body; returns how many alerts it carried."""
+        p = WebhookPayload.model_validate(payload)
+        self.book.ingest(p, self.clock.now())
+        return len(p.alerts)
+
+    def feedback(self, fingerprint: str, label: FeedbackLabel) -> bool:
+        return self.book.feedback(fingerprint, label, self.clock.now())
+
+    def set_anomalies(self, points: Iterable[AnomalyPoint]) -> None:
+        self.book.anomalies = anomaly_index(points)
+
+    def ranked(self) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        return [
+            {
+                "fingerprint": r.fingerprint,
+                "alertname": r.alertname,
+                "salience": round(r.salience, 4),
+                "reasons": list(r.reasons),
+                "labels": r.labels,
+                "startsAt": r.starts,
+                "episode": r.episode,
+            }
+            for r in self.book.ranked(now)
+        ]
+
+    def snapshot(self) -> Snapshot:
+        now = self.clock.now()
+        alerts = tuple(
+            AlertPoint(r.fingerprint, r.alertname, r.salience)
+            for r in self.book.ranked(now, reasons=False)
+        )
+        return Snapshot(taken_at=now, alerts=alerts, shard="alertdesk")

@@ -1,0 +1,298 @@
+"""The Ray Serve deployments: Scheduler shards and AlertDesk own state; Ingress is stateless.
+
+`build_app(args)` composes them with `.bind()` the documented way; `sidecar run` and
+`serve run sidecar.app.deployments:build_app` both use it. Blocking work (Prometheus
+queries, model fits, SQLite) stays off the event loop (`asyncio.to_thread`).
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the route annotations at
+# runtime, and Serve's class-based ingress cannot resolve postponed (string) annotations.
+import asyncio
+import json
+import logging
+from typing import Any
+
+import numpy as np
+from fastapi import Header, HTTPException, Request
+from fastapi.responses import Response
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+
+from sidecar.app.alertdesk import AlertDeskCore
+from sidecar.app.api import AnomalyRequest, FeedbackRequest, SalienceRequest, ScalingRequest, api
+from sidecar.app.scheduler import SchedulerCore
+from sidecar.app.settings import AppArgs
+from sidecar.clock import SystemClock
+from sidecar.detect.observations import score_observations
+from sidecar.export import render
+from sidecar.forecast.usage import advise
+from sidecar.salience.alertmanager import WebhookPayload
+from sidecar.salience.events import score_event
+from sidecar.salience.scorer import SalienceScorer
+from sidecar.snapshot import Snapshot
+
+__all__ = ["AlertDesk", "Ingress", "Scheduler", "build_app"]
+
+log = logging.getLogger("sidecar.app")
+ANOMALY_REFRESH_S = 15.0
+
+
+# Logical CPUs only decide placement: the defaults (1 each) would not fit three deployments
+# on a 2-core machine. Ingress and AlertDesk mostly wait on I/O.
+@serve.deployment(
+    num_replicas=1,
+    health_check_period_s=10,
+    max_ongoing_requests=100,
+    ray_actor_options={"num_cpus": 0.25},
+)
+class Scheduler:
+    """One shard of rules: tick loop, engine, Prometheus source."""
+
+    # Serve supports async constructors; mypy does not know that.
+    async def __init__(  # type: ignore[misc]
+        self, args: dict[str, Any], shard: int = 0, shards: int = 1
+    ) -> None:
+        self.core = SchedulerCore(AppArgs.model_validate(args), shard, shards)
+        self.core.start()
+
+    async def snapshot(self) -> Snapshot:
+        return self.core.snapshot()
+
+    async def tick(self) -> Snapshot:
+        return await self.core.tick()
+
+    async def reload(self) -> bool:
+        return await asyncio.to_thread(self.core.reload)
+
+    async def status(self) -> dict[str, Any]:
+        return self.core.status()
+
+    def check_health(self) -> None:
+        if not self.core.alive():
+            raise RuntimeError("the tick loop is dead or stuck")
+
+
+@serve.deployment(num_replicas=1, max_ongoing_requests=100, ray_actor_options={"num_cpus": 0})
+class AlertDesk:
+    """The single owner of the alert book."""
+
+    async def __init__(  # type: ignore[misc]
+        self, args: dict[str, Any], schedulers: list[DeploymentHandle[Any]]
+    ) -> None:
+        rules = AppArgs.model_validate(args).load()
+        self.core = AlertDeskCore(rules.salience, rules.settings.data_dir)
+        self.schedulers = schedulers
+        self._lock = asyncio.Lock()
+        self._task = asyncio.get_running_loop().create_task(self._follow_anomalies())
+
+    async def _follow_anomalies(self) -> None:
+        while True:
+            try:
+                snaps = await asyncio.gather(*(h.snapshot.remote() for h in self.schedulers))
+                points = [p for s in snaps for p in s.anomalies]
+                async with self._lock:
+                    self.core.set_anomalies(points)
+            except Exception:
+                log.exception("could not read anomaly snapshots")
+            await asyncio.sleep(ANOMALY_REFRESH_S)
+
+    async def ingest(self, payload: dict[str, Any]) -> int:
+        async with self._lock:
+            return await asyncio.to_thread(self.core.ingest, payload)
+
+    async def feedback(self, fingerprint: str, label: str) -> bool:
+        async with self._lock:
+            return await asyncio.to_thread(self.core.feedback, fingerprint, label)  # type: ignore[arg-type]
+
+    async def ranked(self) -> list[dict[str, Any]]:
+        async with self._lock:
+            return await asyncio.to_thread(self.core.ranked)
+
+    async def snapshot(self) -> Snapshot:
+        async with self._lock:
+            return await asyncio.to_thread(self.core.snapshot)
+
+
+@serve.deployment(max_ongoing_requests=200, ray_actor_options={"num_cpus": 0})
+@serve.ingress(api)
+class Ingress:
+    """Stateless HTTP front: validates, calls the owners or the pure core functions."""
+
+    def __init__(
+        self,
+        args: dict[str, Any],
+        schedulers: list[DeploymentHandle[Any]],
+        alerts: DeploymentHandle[Any],
+    ) -> None:
+        rules = AppArgs.model_validate(args).load()
+        self.settings = rules.settings
+        self.scorer = SalienceScorer(rules.salience)
+        self.schedulers = schedulers
+        self.alerts = alerts
+        self.clock = SystemClock()
+
+    @api.post("/anomaly")
+    async def anomaly(self, req: AnomalyRequest) -> dict[str, Any]:
+        """Score observations of one target (history, batch or prior basis; see the result)."""
+        now = self.clock.now()
+        obs = [{k: v for k, v in m.items() if k != "timestamp"} for m in req.metrics]
+        ts = [m.get("timestamp", now) for m in req.metrics]
+        results = score_observations(obs, ts, req.threshold)
+        return {
+            "results": [
+                {
+                    "score": r.score,
+                    "anomalous": r.anomalous,
+                    "threshold": r.threshold,
+                    "driver": r.driver,
+                    "basis": r.basis,
+                    "reason": r.reason,
+                    "metrics": {
+                        k: {
+                            "value": m.value,
+                            "score": m.score,
+                            "expected": list(m.expected) if m.expected else None,
+                        }
+                        for k, m in r.metrics.items()
+                    },
+                }
+                for r in results
+            ]
+        }
+
+    @api.post("/scaling")
+    async def scaling(self, req: ScalingRequest) -> dict[str, Any]:
+        """Recommend replicas from a usage snapshot (and history, when given)."""
+        usage = req.usage_patterns.model_dump(exclude_none=True)
+        extra = sorted(set(usage) - {"cpu_avg", "memory_avg", "request_rate", "response_time"})
+        numeric = {k: float(v) for k, v in usage.items() if isinstance(v, int | float)}
+        history = None
+        if req.history:
+            history = (
+                np.array([p.timestamp for p in req.history], dtype=np.float64),
+                np.array([p.value for p in req.history], dtype=np.float64),
+            )
+        advice = await asyncio.to_thread(
+            advise,
+            numeric,
+            self.clock.now(),
+            current=req.current_replicas,
+            capacity_per_replica=req.capacity_per_replica,
+            target_utilization=req.target_utilization,
+            min_replicas=req.min_replicas,
+            max_replicas=req.max_replicas,
+            lead_time=req.lead_time_seconds,
+            horizon=req.horizon_seconds,
+            history=history,
+        )
+        rec = advice.recommendation
+        out: dict[str, Any] = {
+            "replicas": rec.replicas,
+            "predictive": rec.predictive,
+            "reactive": rec.reactive,
+            "current": rec.current,
+            "target_utilization": rec.target_utilization,
+            "capacity_per_replica": rec.capacity_per_replica,
+            "load_now": rec.load_now,
+            "load_forecast": rec.load_forecast,
+            "reasons": list(rec.reasons),
+            "basis": advice.basis,
+            "unknown_keys": extra,
+        }
+        if advice.forecast is not None:
+            fc = advice.forecast
+            out["forecast"] = {
+                "model": fc.model,
+                "level": fc.level,
+                "t": fc.t.tolist(),
+                "mean": fc.mean.tolist(),
+                "lower": fc.lower.tolist(),
+                "upper": fc.upper.tolist(),
+            }
+        return out
+
+    @api.post("/salience")
+    async def salience(self, req: SalienceRequest) -> dict[str, Any]:
+        """Salience of free-form events, in input order, with reasons."""
+        results = [score_event(e, self.scorer) for e in req.features]
+        return {
+            "results": [
+                {
+                    "salience": r.salience.value,
+                    "reasons": list(r.salience.reasons),
+                    "unknown_keys": list(r.unknown_keys),
+                }
+                for r in results
+            ]
+        }
+
+    @api.post("/alerts")
+    async def alerts_webhook(
+        self, payload: WebhookPayload, authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        """Alertmanager webhook_config receiver (version 4)."""
+        token = self.settings.webhook_token
+        if token and authorization != f"Bearer {token}":
+            raise HTTPException(status_code=401, detail="missing or wrong bearer token")
+        n = await self.alerts.ingest.remote(payload.model_dump(mode="json"))
+        return {"accepted": n, "unknown_fields": list(payload.unknown_fields)}
+
+    @api.get("/alerts/ranked")
+    async def alerts_ranked(self) -> dict[str, Any]:
+        """Firing alerts, most salient first, with reasons."""
+        ranked = await self.alerts.ranked.remote()
+        return {"alerts": ranked}
+
+    @api.post("/alerts/feedback")
+    async def alerts_feedback(self, req: FeedbackRequest) -> dict[str, Any]:
+        """Mark an alert actionable or noise; spreads cautiously to its template and workload."""
+        ok = await self.alerts.feedback.remote(req.fingerprint, req.label)
+        if not ok:
+            raise HTTPException(status_code=404, detail=f"unknown fingerprint {req.fingerprint!r}")
+        return {"recorded": True}
+
+    @api.get("/metrics")
+    async def metrics(self, request: Request) -> Response:
+        """Prometheus exposition of every shard's and the alert desk's snapshot."""
+        snaps = await asyncio.gather(
+            *(h.snapshot.remote() for h in self.schedulers), self.alerts.snapshot.remote()
+        )
+        body, content_type = render(snaps, request.headers.get("accept", ""))
+        return Response(content=body, media_type=content_type)
+
+    @api.get("/healthz")
+    async def healthz(self) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz")
+    async def readyz(self) -> Response:
+        """Ready once every shard has ticked (or knows Prometheus is down)."""
+        statuses = await asyncio.gather(*(h.status.remote() for h in self.schedulers))
+        ready = all(s["ready"] for s in statuses)
+        return Response(
+            json.dumps({"ready": ready, "shards": statuses}),
+            status_code=200 if ready else 503,
+            media_type="application/json",
+        )
+
+    @api.post("/-/reload")
+    async def reload(self) -> dict[str, Any]:
+        """Re-read the rule files on every shard now (as SIGHUP does)."""
+        results = await asyncio.gather(*(h.reload.remote() for h in self.schedulers))
+        return {"reloaded": all(results), "shards": list(results)}
+
+
+def build_app(args: dict[str, Any] | None = None) -> Any:
+    """The Serve application for `args` (AppArgs fields; `serve run ... config=rules`)."""
+    parsed = AppArgs.model_validate(dict(args or {}))
+    rules = parsed.load()
+    shards = rules.settings.shards
+    raw = parsed.model_dump()
+    # (the Serve decorator adds .options/.bind; Ray ships no type information for them)
+    schedulers = [
+        Scheduler.options(name=f"Scheduler{i}").bind(raw, i, shards)  # type: ignore[attr-defined]
+        for i in range(shards)
+    ]
+    desk = AlertDesk.bind(raw, schedulers)  # type: ignore[attr-defined]
+    ingress = Ingress.options(num_replicas=parsed.ingress_replicas)  # type: ignore[attr-defined]
+    return ingress.bind(raw, schedulers, desk)

@@ -1,0 +1,220 @@
+"""`Scheduler`: one shard's tick loop: plan → query Prometheus → Engine.step → swap the snapshot.
+
+Rules belong to a shard by a stable hash of their name, so more Scheduler replicas on a
+Ray cluster watch more series. A tick that overruns its interval makes the loop skip to the
+next interval boundary (counted, never stacked). When Prometheus is down the loop keeps
+going with backoff (at most 8 intervals) and says so in `sidecar_source_up`; that is not a
+health failure, so Serve does not restart the replica. Rule files are re-read when they
+change (or on `reload()`); a bad file keeps the old rules and sets the reload metric to 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+from typing import Any
+
+from sidecar.app.settings import AppArgs, shard_of
+from sidecar.clock import SystemClock
+from sidecar.config.loader import Rules, expand_paths
+from sidecar.engine import Engine, QueryPlan
+from sidecar.errors import QueryError, RuleErrors, SourceError, SourceTimeout, SourceUnavailable
+from sidecar.snapshot import Snapshot
+from sidecar.sources.prometheus import PrometheusSource
+from sidecar.types import Frame
+
+__all__ = ["SchedulerCore", "rules_for_shard"]
+
+log = logging.getLogger("sidecar.scheduler")
+MAX_BACKOFF_INTERVALS = 8
+
+
+def rules_for_shard(rules: Rules, shard: int, shards: int) -> Rules:
+    """The rules this shard owns."""
+    return dataclasses.replace(
+        rules,
+        detectors=tuple(r for r in rules.detectors if shard_of(r.name, shards) == shard),
+        forecasts=tuple(r for r in rules.forecasts if shard_of(r.name, shards) == shard),
+    )
+
+
+def _kind(exc: SourceError) -> str:
+    if isinstance(exc, SourceTimeout):
+        return "timeout"
+    if isinstance(exc, SourceUnavailable):
+        return "source_unavailable"
+    if isinstance(exc, QueryError):
+        return "query_error"
+    return "bad_response"
+
+
+class SchedulerCore:
+    """The tick loop without Serve (the deployment in deployments.py wraps it)."""
+
+    def __init__(self, args: AppArgs, shard: int = 0, shards: int = 1) -> None:
+        self.args = args
+        self.shard = shard
+        self.shards = shards
+        self.clock = SystemClock()
+        rules = args.load()
+        self.settings = rules.settings
+        self.engine = Engine(
+            rules_for_shard(rules, shard, shards), interval=rules.settings.interval
+        )
+        self.source = PrometheusSource.from_settings(rules.settings)
+        self._snapshot = Snapshot(
+            shard=str(shard), reload_success=True, reload_success_at=self.clock.now()
+        )
+        self._reload_ok = True
+        self._reload_at: float | None = self.clock.now()
+        self._mtimes = self._rule_mtimes()
+        self._source_up: bool | None = None
+        self._failures = 0
+        self._ticks = 0
+        self._skipped = 0
+        self._heartbeat = self.clock.monotonic()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- loop ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_event_loop().create_task(self._loop())
+
+    async def _loop(self) -> None:
+        interval = self.settings.interval
+        while True:
+            started = self.clock.monotonic()
+            self._heartbeat = started
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("tick failed")
+            elapsed = self.clock.monotonic() - started
+            wait = (
+                interval * min(2**self._failures, MAX_BACKOFF_INTERVALS)
+                if self._failures
+                else interval
+            )
+            if elapsed > wait:
+                skipped = int(elapsed // wait)
+                self._skipped += skipped
+                log.warning(
+                    "tick took %.1fs, over the %.1fs interval: skipping %d", elapsed, wait, skipped
+                )
+                wait = wait * (skipped + 1)
+            self._heartbeat = self.clock.monotonic()
+            await asyncio.sleep(max(0.0, wait - elapsed))
+
+    def alive(self) -> bool:
+        """False if the loop died or has not come round for a long time (liveness)."""
+        if self._task is not None and self._task.done():
+            return False
+        limit = max(600.0, 20 * self.settings.interval)
+        return self.clock.monotonic() - self._heartbeat < limit
+
+    @property
+    def ready(self) -> bool:
+        """True once a tick completed, or Prometheus is known to be down."""
+        return self._ticks > 0 or self._source_up is False
+
+    # -- one tick ---------------------------------------------------------------------------
+
+    async def tick(self) -> Snapshot:
+        """Run one cycle now and return the new snapshot."""
+        async with self._lock:
+            self._maybe_reload()
+            now = self.clock.now()
+            plans = self.engine.plan(now)
+            t0 = self.clock.monotonic()
+            frames, failed, current, up = await asyncio.to_thread(self._query, plans, now)
+            snap = await asyncio.to_thread(self.engine.step, frames, now, failed, current)
+            self._source_up = up
+            self._failures = 0 if up else self._failures + 1
+            self._ticks += 1
+            self._snapshot = dataclasses.replace(
+                snap,
+                shard=str(self.shard),
+                source_up=up,
+                reload_success=self._reload_ok,
+                reload_success_at=self._reload_at,
+                tick_duration_s=self.clock.monotonic() - t0,
+                ticks_skipped_total=self._skipped,
+            )
+            return self._snapshot
+
+    def _query(
+        self, plans: list[QueryPlan], now: float
+    ) -> tuple[dict[str, list[Frame]], dict[str, str], dict[str, int], bool]:
+        frames: dict[str, list[Frame]] = {}
+        failed: dict[str, str] = {}
+        up = True
+        for p in plans:
+            if p.rule in failed:
+                continue
+            try:
+                frames[p.key] = self.source.query_range(p.promql, p.start, p.end, p.step)
+            except SourceError as exc:
+                failed[p.rule] = _kind(exc)
+                up = up and not isinstance(exc, SourceUnavailable)
+                log.warning("rule %s: %s", p.rule, exc)
+        current: dict[str, int] = {}
+        for r in self.engine.rules.forecasts:
+            q = r.scaling.current_replicas_query if r.scaling else None
+            if q and r.name not in failed:
+                try:
+                    values = list(self.source.query(q, now).values())
+                    if values:
+                        current[r.name] = int(round(values[0]))
+                except SourceError as exc:
+                    log.warning("rule %s current replicas: %s", r.name, exc)
+        return frames, failed, current, up
+
+    # -- reload ---------------------------------------------------------------------------
+
+    def _rule_mtimes(self) -> dict[str, float]:
+        files, _ = expand_paths(self.args.config)
+        return {str(f): os.stat(f).st_mtime for f in files if f.exists()}
+
+    def _maybe_reload(self) -> None:
+        mtimes = self._rule_mtimes()
+        if mtimes != self._mtimes:
+            self._mtimes = mtimes
+            self.reload()
+
+    def reload(self) -> bool:
+        """Re-read the rule files; on any error keep the old rules and report it."""
+        try:
+            rules = self.args.load()
+        except RuleErrors as exc:
+            self._reload_ok = False
+            for err in exc.errors:
+                log.error("rule reload failed: %s", err)
+            return False
+        self.engine.replace_rules(rules_for_shard(rules, self.shard, self.shards))
+        self._reload_ok = True
+        self._reload_at = self.clock.now()
+        log.info(
+            "rules reloaded: %d detector(s), %d forecast(s) on shard %d",
+            len(self.engine.rules.detectors),
+            len(self.engine.rules.forecasts),
+            self.shard,
+        )
+        return True
+
+    def snapshot(self) -> Snapshot:
+        return dataclasses.replace(
+            self._snapshot, reload_success=self._reload_ok, reload_success_at=self._reload_at
+        )
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "shard": self.shard,
+            "ready": self.ready,
+            "source_up": self._source_up,
+            "ticks": self._ticks,
+            "alive": self.alive(),
+        }

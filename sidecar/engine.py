@@ -1,0 +1,413 @@
+"""`Engine`: detectors, forecasters and scaling for the rules of one shard; no I/O, time as input.
+
+Each tick the owner asks `plan(now)` which range queries to run (a cold rule replays its
+`lookback`; a warm one asks only from its watermark), runs them, and hands the frames to
+`step(frames, now)`, which feeds only samples newer than each series' watermark and returns
+an immutable `Snapshot`. A series that stops appearing is dropped after `stale_after`
+(no unbounded label growth); its detector channel is reused.
+
+Detector rules with a fixed or false-alarm-rate threshold run vectorised: one `Bank` per
+rule, one channel per series, one array step per timestamp for all series together.
+Rules with a streaming-quantile threshold, multivariate rules (`queries`) and the
+isolation forest run one `Monitor` per series (the per-row path; the same numbers).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sidecar.config.loader import Rules
+from sidecar.config.schema import DetectorRule, ForecastRule
+from sidecar.detect.base import Bank, UnivariateDetector
+from sidecar.detect.monitor import Monitor
+from sidecar.detect.registry import make_detector
+from sidecar.forecast.auto import AutoForecaster
+from sidecar.forecast.scaling import ScalingMemory, hpa_value, recommend
+from sidecar.snapshot import AnomalyPoint, ForecastPoint, ReplicaPoint, RuleHealth, Snapshot
+from sidecar.types import Frame, SeriesKey
+
+__all__ = ["Engine", "QueryPlan", "join_frames"]
+
+STALE_STEPS = 10  # a series unseen for this many steps (and 3 intervals) is dropped
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """One range query the owner should run for a rule (`key` names it in `step`)."""
+
+    key: str
+    rule: str
+    promql: str
+    start: float
+    end: float
+    step: float
+
+
+def join_frames(by_column: Mapping[str, list[Frame]], on: tuple[str, ...]) -> list[Frame]:
+    """Frames of several queries joined per target (labels in `on`) into multi-column frames."""
+    targets: dict[tuple[tuple[str, str], ...], dict[str, Frame]] = {}
+    for column, frames in by_column.items():
+        for f in frames:
+            ident = tuple((k, v) for k, v in f.key.labels if k in on)
+            targets.setdefault(ident, {})[column] = f
+    out = []
+    columns = tuple(sorted(by_column))
+    for ident, parts in sorted(targets.items()):
+        grid = np.unique(np.concatenate([p.t for p in parts.values()]))
+        X = np.full((grid.size, len(columns)), np.nan)
+        for j, c in enumerate(columns):
+            if c in parts:
+                idx = np.searchsorted(grid, parts[c].t)
+                X[idx, j] = parts[c].X[:, 0]
+        out.append(Frame(SeriesKey("", ident), grid, X, columns))
+    return out
+
+
+@dataclass
+class _SeriesMemo:
+    watermark: float = -math.inf
+    last_seen: float = 0.0
+
+
+@dataclass
+class _DetectorState:
+    rule: DetectorRule
+    bank: Bank | None = None
+    index: dict[SeriesKey, int] = field(default_factory=dict)
+    free: list[int] = field(default_factory=list)
+    monitors: dict[SeriesKey, Monitor] = field(default_factory=dict)
+    memo: dict[SeriesKey, _SeriesMemo] = field(default_factory=dict)
+    points: dict[SeriesKey, AnomalyPoint] = field(default_factory=dict)
+
+
+@dataclass
+class _ForecastSeries:
+    model: AutoForecaster
+    since_fit: int = 0
+    memory: ScalingMemory = field(default_factory=ScalingMemory)
+
+
+@dataclass
+class _ForecastState:
+    rule: ForecastRule
+    series: dict[SeriesKey, _ForecastSeries] = field(default_factory=dict)
+    memo: dict[SeriesKey, _SeriesMemo] = field(default_factory=dict)
+    forecasts: dict[SeriesKey, ForecastPoint] = field(default_factory=dict)
+    replicas: dict[SeriesKey, ReplicaPoint] = field(default_factory=dict)
+
+
+class Engine:
+    """Owns the model state of a set of rules; `step` is the only mutator."""
+
+    def __init__(self, rules: Rules, *, interval: float = 30.0, seed: int = 0) -> None:
+        self.rules = rules
+        self.interval = interval
+        self.seed = seed
+        self._detectors = {r.name: _DetectorState(r) for r in rules.detectors if r.enabled}
+        self._forecasts = {r.name: _ForecastState(r) for r in rules.forecasts if r.enabled}
+        self._health: dict[str, RuleHealth] = {}
+        self._errors: dict[str, int] = {}
+
+    def replace_rules(self, rules: Rules) -> None:
+        """Swap in new rules; rules whose definition is unchanged keep their learned state."""
+        detectors = {r.name: r for r in rules.detectors if r.enabled}
+        forecasts = {r.name: r for r in rules.forecasts if r.enabled}
+        self._detectors = {
+            n: (
+                self._detectors[n]
+                if n in self._detectors and self._detectors[n].rule == r
+                else _DetectorState(r)
+            )
+            for n, r in detectors.items()
+        }
+        self._forecasts = {
+            n: (
+                self._forecasts[n]
+                if n in self._forecasts and self._forecasts[n].rule == r
+                else _ForecastState(r)
+            )
+            for n, r in forecasts.items()
+        }
+        self._health = {n: h for n, h in self._health.items() if n in detectors or n in forecasts}
+        self.rules = rules
+
+    # -- planning -----------------------------------------------------------------------------
+
+    def plan(self, now: float) -> list[QueryPlan]:
+        """The range queries for this tick: a rule's lookback when cold, else since its watermark."""
+        plans: list[QueryPlan] = []
+        for name, st in self._detectors.items():
+            r = st.rule
+            start = self._start(st.memo, now, r.lookback, r.step)
+            queries = {"": r.query} if r.query is not None else dict(r.queries or {})
+            for col, q in queries.items():
+                plans.append(
+                    QueryPlan(f"{name}/{col}" if col else name, name, q, start, now, r.step)
+                )
+        for name, fs in self._forecasts.items():
+            fr = fs.rule
+            start = self._start(fs.memo, now, fr.lookback, fr.step)
+            plans.append(QueryPlan(name, name, fr.query, start, now, fr.step))
+        return plans
+
+    @staticmethod
+    def _start(
+        memo: Mapping[SeriesKey, _SeriesMemo], now: float, lookback: float, step: float
+    ) -> float:
+        marks = [m.watermark for m in memo.values() if math.isfinite(m.watermark)]
+        if not marks:
+            return now - lookback
+        return max(now - lookback, min(marks) - step)  # one step of overlap, filtered later
+
+    # -- one tick -------------------------------------------------------------------------------
+
+    def step(
+        self,
+        frames: Mapping[str, list[Frame]],
+        now: float,
+        failed: Mapping[str, str] | None = None,
+        current_replicas: Mapping[str, int] | None = None,
+    ) -> Snapshot:
+        """Feed the new samples of every rule; `failed` maps rule → error kind (skipped)."""
+        failed = failed or {}
+        for name, st in self._detectors.items():
+            self._run(name, "detector", failed, now, lambda st=st: self._detect(st, frames, now))
+        for name, fs in self._forecasts.items():
+            self._run(
+                name,
+                "forecast",
+                failed,
+                now,
+                lambda fs=fs: self._forecast(
+                    fs,
+                    frames.get(fs.rule.name, []),
+                    now,
+                    (current_replicas or {}).get(fs.rule.name),
+                ),
+            )
+        return self.snapshot(now)
+
+    def _run(self, name: str, kind: str, failed: Mapping[str, str], now: float, work: Any) -> None:
+        """Run one rule; a failure is recorded for that rule and never stops the others."""
+        prev = self._health.get(name)
+        last_ok = prev.last_success if prev else None
+        count = prev.series if prev else 0
+        if name in failed:
+            self._errors[failed[name]] = self._errors.get(failed[name], 0) + 1
+            self._health[name] = RuleHealth(name, kind, False, 0.0, last_ok, count, failed[name])
+            return
+        started = time.perf_counter()
+        try:
+            series = int(work())
+        except Exception as exc:  # noqa: BLE001 (one failing rule never stops the cycle)
+            self._errors["rule"] = self._errors.get("rule", 0) + 1
+            self._health[name] = RuleHealth(
+                name,
+                kind,
+                False,
+                time.perf_counter() - started,
+                last_ok,
+                count,
+                f"{type(exc).__name__}: {exc}",
+            )
+            return
+        self._health[name] = RuleHealth(
+            name, kind, True, time.perf_counter() - started, now, series
+        )
+
+    def _detect(self, st: _DetectorState, frames: Mapping[str, list[Frame]], now: float) -> int:
+        r = st.rule
+        if r.queries is not None:
+            parts = {col: frames.get(f"{r.name}/{col}", []) for col in r.queries}
+            series = join_frames(parts, r.join_on)
+        else:
+            series = list(frames.get(r.name, []))
+        detector_probe = make_detector(r.detector)
+        vectorised = (
+            isinstance(detector_probe, UnivariateDetector)
+            and r.threshold.policy == "fixed"
+            and r.queries is None
+        )
+        if vectorised:
+            self._detect_bank(st, series, now)
+        else:
+            self._detect_monitors(st, series, now)
+        self._expire(st.memo, now, r.step, drop=lambda k: self._drop_detector_series(st, k))
+        return len(st.points)
+
+    def _detect_monitors(self, st: _DetectorState, series: list[Frame], now: float) -> None:
+        r = st.rule
+        for f in series:
+            memo = st.memo.setdefault(f.key, _SeriesMemo())
+            memo.last_seen = now
+            mon = st.monitors.get(f.key)
+            if mon is None:
+                mon = st.monitors[f.key] = Monitor(make_detector(r.detector), r.threshold)
+            new = (f.t > memo.watermark) & ~np.all(np.isnan(f.X), axis=1)
+            if not new.any():
+                continue
+            fresh = Frame(f.key, f.t[new], f.X[new], f.columns)
+            verdicts = mon.update_frame(fresh)
+            v, t = verdicts[-1], float(fresh.t[-1])
+            memo.watermark = t
+            exp = v.score.expected
+            st.points[f.key] = AnomalyPoint(
+                r.name,
+                f.key.labels,
+                v.score.driver or f.columns[0],
+                v.score.value,
+                exp[0] if exp else None,
+                exp[1] if exp else None,
+                v.anomalous,
+                t,
+            )
+
+    def _detect_bank(self, st: _DetectorState, series: list[Frame], now: float) -> None:
+        r = st.rule
+        if st.bank is None:
+            det = make_detector(r.detector)
+            assert isinstance(det, UnivariateDetector)
+            st.bank = det.bank(max(16, len(series)))
+        bank = st.bank
+        channels = []
+        for f in series:
+            ch = st.index.get(f.key)
+            if ch is None:
+                ch = st.free.pop() if st.free else len(st.index)
+                if ch >= bank.n:
+                    bank.resize(max(ch + 1, 2 * bank.n))
+                st.index[f.key] = ch
+            memo = st.memo.setdefault(f.key, _SeriesMemo())
+            memo.last_seen = now
+            channels.append(ch)
+        if not series:
+            return
+        grid = np.unique(np.concatenate([f.t for f in series]))
+        marks = np.array([st.memo[f.key].watermark for f in series])
+        grid = grid[grid > marks.min()]
+        if grid.size == 0:
+            return
+        X = np.full((grid.size, bank.n), np.nan)
+        for f, ch, mark in zip(series, channels, marks, strict=True):
+            keep = f.t > mark
+            X[np.searchsorted(grid, f.t[keep]), ch] = f.X[keep, 0]
+        threshold = r.threshold.score_threshold
+        keys = {ch: f.key for f, ch in zip(series, channels, strict=True)}
+        labels = {ch: f.key.labels for f, ch in zip(series, channels, strict=True)}
+        metric = {ch: f.columns[0] for f, ch in zip(series, channels, strict=True)}
+        for i, t in enumerate(grid.tolist()):
+            x = X[i]
+            s = bank.score(np.full(bank.n, t), x)
+            anomalous = s.warm & (s.value >= threshold)
+            bank.learn(s, ~(anomalous & r.threshold.protect))
+            for ch in np.flatnonzero(~np.isnan(x)).tolist():
+                if ch not in keys:
+                    continue
+                warm = bool(s.warm[ch])
+                st.points[keys[ch]] = AnomalyPoint(
+                    r.name,
+                    labels[ch],
+                    metric[ch],
+                    float(s.value[ch]),
+                    float(s.lower[ch]) if warm else None,
+                    float(s.upper[ch]) if warm else None,
+                    bool(anomalous[ch]),
+                    t,
+                )
+                st.memo[keys[ch]].watermark = t
+
+    def _drop_detector_series(self, st: _DetectorState, key: SeriesKey) -> None:
+        st.points.pop(key, None)
+        st.monitors.pop(key, None)
+        ch = st.index.pop(key, None)
+        if ch is not None and st.bank is not None:
+            st.bank.reset(np.array([ch], dtype=np.intp))
+            st.free.append(ch)
+
+    def _forecast(
+        self, fs: _ForecastState, series: list[Frame], now: float, current: int | None
+    ) -> int:
+        r = fs.rule
+        horizon = max(1, math.ceil(r.horizon / r.step))
+        refit = max(int(86400 / r.step), 60)
+        model = "auto" if r.model == "auto" else r.model
+        for f in series:
+            memo = fs.memo.setdefault(f.key, _SeriesMemo())
+            memo.last_seen = now
+            y = f.X[:, 0]
+            state = fs.series.get(f.key)
+            if state is None or state.since_fit >= refit:
+                known = f.t <= now
+                if np.sum(np.isfinite(y[known])) < 20:
+                    continue
+                state = fs.series[f.key] = _ForecastSeries(
+                    AutoForecaster(horizon=horizon, model=model).fit(
+                        np.asarray(f.t[known], dtype=np.float64),
+                        np.asarray(y[known], dtype=np.float64),
+                    ),
+                    memory=state.memory if state else ScalingMemory(),
+                )
+                memo.watermark = float(f.t[known][-1])
+            else:
+                new = f.t > memo.watermark
+                for t, v in zip(f.t[new].tolist(), y[new].tolist(), strict=True):
+                    state.model.update(t, v)
+                    state.since_fit += 1
+                    memo.watermark = t
+            fc = state.model.forecast(horizon, r.level)
+            fs.forecasts[f.key] = ForecastPoint(
+                r.name,
+                f.key.labels,
+                float(fc.t[-1]),
+                float(fc.mean[-1]),
+                float(fc.lower[-1]),
+                float(fc.upper[-1]),
+                state.model.chosen_name,
+            )
+            if r.scaling is not None:
+                finite = y[np.isfinite(y)]
+                load_now = float(finite[-1]) if finite.size else 0.0
+                rec, state.memory = recommend(fc, r.scaling, load_now, now, current, state.memory)
+                fs.replicas[f.key] = ReplicaPoint(
+                    r.name,
+                    f.key.labels,
+                    rec.replicas,
+                    hpa_value(rec.replicas, current, r.scaling.hpa_tolerance),
+                    current,
+                    r.scaling.dry_run,
+                )
+
+        def drop(key: SeriesKey) -> None:
+            fs.series.pop(key, None)
+            fs.forecasts.pop(key, None)
+            fs.replicas.pop(key, None)
+
+        self._expire(fs.memo, now, r.step, drop)
+        return len(fs.forecasts)
+
+    def _expire(
+        self, memo: dict[SeriesKey, _SeriesMemo], now: float, step: float, drop: Any
+    ) -> None:
+        limit = max(STALE_STEPS * step, 3 * self.interval)
+        for key in [k for k, m in memo.items() if now - m.last_seen > limit]:
+            del memo[key]
+            drop(key)
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def snapshot(self, now: float) -> Snapshot:
+        """The current state as an immutable snapshot."""
+        return Snapshot(
+            taken_at=now,
+            anomalies=tuple(p for st in self._detectors.values() for p in st.points.values()),
+            forecasts=tuple(p for fs in self._forecasts.values() for p in fs.forecasts.values()),
+            replicas=tuple(p for fs in self._forecasts.values() for p in fs.replicas.values()),
+            rules=tuple(self._health[n] for n in sorted(self._health)),
+            errors_total=tuple(sorted(self._errors.items())),
+        )

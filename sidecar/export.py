@@ -1,0 +1,174 @@
+"""Prometheus exposition of snapshots: a collector over immutable data, a registry per scrape.
+
+No global REGISTRY and no Gauges mutated from several places: `SnapshotCollector` yields
+metric families built from the snapshots it was given, and `render` makes a fresh
+`CollectorRegistry` per request and encodes it in the format the scraper asked for
+(OpenMetrics when its Accept header says so). Names and HELP texts are constants here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from sidecar.snapshot import Snapshot
+
+__all__ = ["METRICS", "SnapshotCollector", "render"]
+
+METRICS = {
+    "sidecar_anomaly_score": "Calibrated anomaly score in [0, 1] of the latest sample (higher = rarer for this series).",
+    "sidecar_anomaly_expected_lower": "Lower end of the range the series was expected in.",
+    "sidecar_anomaly_expected_upper": "Upper end of the range the series was expected in.",
+    "sidecar_anomaly": "1 when the latest sample crossed the rule's threshold, else 0.",
+    "sidecar_forecast": "Forecast of the series at the rule's horizon; bound is mean, lower or upper.",
+    "sidecar_forecast_target_timestamp_seconds": "Time the exported forecast is for.",
+    "sidecar_recommended_replicas": "Replicas recommended by the scaling rule.",
+    "sidecar_recommended_replicas_hpa_value": "Value to feed an HPA/KEDA AverageValue=1 target so it lands on the recommendation.",
+    "sidecar_alert_salience": "Salience in [0, 1] of a firing alert (how much a human should look now).",
+    "sidecar_rule_last_run_success": "1 if the rule's last run succeeded.",
+    "sidecar_rule_last_run_duration_seconds": "Duration of the rule's last run.",
+    "sidecar_rule_last_success_timestamp_seconds": "When the rule last ran successfully.",
+    "sidecar_rule_series": "Series the rule covers.",
+    "sidecar_errors": "Errors by kind since start.",
+    "sidecar_source_up": "1 if the last Prometheus query succeeded.",
+    "sidecar_rules_last_reload_successful": "1 if the last rule reload succeeded.",
+    "sidecar_rules_last_reload_success_timestamp_seconds": "When the rules last loaded successfully.",
+    "sidecar_tick_duration_seconds": "Duration of the scheduler's last tick.",
+    "sidecar_ticks_skipped": "Ticks skipped because the previous one overran its interval.",
+    "sidecar_snapshot_timestamp_seconds": "When the exported snapshot was taken.",
+}
+
+
+def _gauge(name: str, labels: Sequence[str]) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, METRICS[name], labels=list(labels))
+
+
+def _series_labels(rule: str, labels: tuple[tuple[str, str], ...]) -> tuple[list[str], list[str]]:
+    names = ["rule"] + [k for k, _ in labels if k != "rule"]
+    values = [rule] + [v for k, v in labels if k != "rule"]
+    return names, values
+
+
+class SnapshotCollector(Collector):
+    """Collects the metric families of one or more snapshots (shards and the alert desk)."""
+
+    def __init__(self, snapshots: Iterable[Snapshot]) -> None:
+        self.snapshots = tuple(snapshots)
+
+    def collect(self) -> Iterator[Metric]:
+        # label sets differ between series, so each series gets its own family sample set
+        families: dict[tuple[str, tuple[str, ...]], GaugeMetricFamily] = {}
+
+        def add(name: str, labels: list[str], values: list[str], value: float) -> None:
+            key = (name, tuple(labels))
+            fam = families.get(key)
+            if fam is None:
+                fam = families[key] = _gauge(name, labels)
+            fam.add_metric(values, value)
+
+        errors = CounterMetricFamily(
+            "sidecar_errors", METRICS["sidecar_errors"], labels=["kind", "shard"]
+        )
+        for snap in self.snapshots:
+            for a in snap.anomalies:
+                names, values = _series_labels(a.rule, a.labels)
+                add("sidecar_anomaly_score", names, values, a.score)
+                add("sidecar_anomaly", names, values, 1.0 if a.anomalous else 0.0)
+                if a.lower is not None and a.upper is not None:
+                    add(
+                        "sidecar_anomaly_expected_lower",
+                        [*names, "metric"],
+                        [*values, a.metric],
+                        a.lower,
+                    )
+                    add(
+                        "sidecar_anomaly_expected_upper",
+                        [*names, "metric"],
+                        [*values, a.metric],
+                        a.upper,
+                    )
+            for f in snap.forecasts:
+                names, values = _series_labels(f.rule, f.labels)
+                for bound, v in (("mean", f.mean), ("lower", f.lower), ("upper", f.upper)):
+                    add("sidecar_forecast", [*names, "bound"], [*values, bound], v)
+                add("sidecar_forecast_target_timestamp_seconds", names, values, f.t)
+            for r in snap.replicas:
+                if r.dry_run:
+                    continue
+                names, values = _series_labels(r.rule, r.labels)
+                add("sidecar_recommended_replicas", names, values, float(r.replicas))
+                add("sidecar_recommended_replicas_hpa_value", names, values, r.hpa_value)
+            for al in snap.alerts:
+                add(
+                    "sidecar_alert_salience",
+                    ["fingerprint", "alertname"],
+                    [al.fingerprint, al.alertname],
+                    al.salience,
+                )
+            for h in snap.rules:
+                add(
+                    "sidecar_rule_last_run_success",
+                    ["rule", "kind"],
+                    [h.rule, h.kind],
+                    float(h.success),
+                )
+                add(
+                    "sidecar_rule_last_run_duration_seconds",
+                    ["rule", "kind"],
+                    [h.rule, h.kind],
+                    h.duration_s,
+                )
+                add("sidecar_rule_series", ["rule", "kind"], [h.rule, h.kind], float(h.series))
+                if h.last_success is not None:
+                    add(
+                        "sidecar_rule_last_success_timestamp_seconds",
+                        ["rule", "kind"],
+                        [h.rule, h.kind],
+                        h.last_success,
+                    )
+            for kind, count in snap.errors_total:
+                errors.add_metric([kind, snap.shard], float(count))
+            shard = [snap.shard]
+            if snap.source_up is not None:
+                add("sidecar_source_up", ["shard"], shard, float(snap.source_up))
+            if snap.reload_success is not None:
+                add(
+                    "sidecar_rules_last_reload_successful",
+                    ["shard"],
+                    shard,
+                    float(snap.reload_success),
+                )
+            if snap.reload_success_at is not None:
+                add(
+                    "sidecar_rules_last_reload_success_timestamp_seconds",
+                    ["shard"],
+                    shard,
+                    snap.reload_success_at,
+                )
+            if snap.tick_duration_s is not None:
+                add("sidecar_tick_duration_seconds", ["shard"], shard, snap.tick_duration_s)
+                add("sidecar_ticks_skipped", ["shard"], shard, float(snap.ticks_skipped_total))
+            if snap.taken_at:
+                add("sidecar_snapshot_timestamp_seconds", ["shard"], shard, snap.taken_at)
+        # one family per metric name: merge label-set variants (exposition needs one TYPE line)
+        merged: dict[str, GaugeMetricFamily] = {}
+        for (name, _), fam in families.items():
+            if name in merged:
+                merged[name].samples.extend(fam.samples)
+            else:
+                merged[name] = fam
+        yield from merged.values()
+        if errors.samples:
+            yield errors
+
+
+def render(snapshots: Iterable[Snapshot], accept: str = "") -> tuple[bytes, str]:
+    """Exposition bytes and content type for `accept` (text format, or OpenMetrics)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SnapshotCollector(snapshots))
+    encoder, content_type = choose_encoder(accept)
+    return encoder(registry), content_type

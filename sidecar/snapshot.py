@@ -1,0 +1,101 @@
+"""`Snapshot`: the immutable result of a tick, which the exporter renders at scrape time.
+
+One owner builds it (a Scheduler shard's `Engine`, or the `AlertDesk`), then swaps its
+reference; readers never see a half-built state and never lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "AlertPoint",
+    "AnomalyPoint",
+    "ForecastPoint",
+    "ReplicaPoint",
+    "RuleHealth",
+    "Snapshot",
+]
+
+Labels = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyPoint:
+    """The latest score of one series of a detector rule."""
+
+    rule: str
+    labels: Labels
+    metric: str
+    score: float
+    lower: float | None
+    upper: float | None
+    anomalous: bool
+    t: float
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastPoint:
+    """The forecast of one series at the rule's horizon (for time `t`)."""
+
+    rule: str
+    labels: Labels
+    t: float
+    mean: float
+    lower: float
+    upper: float
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaPoint:
+    """The replica recommendation of one series of a scaling rule."""
+
+    rule: str
+    labels: Labels
+    replicas: int
+    hpa_value: float
+    current: int | None
+    dry_run: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHealth:
+    """How the last run of one rule went."""
+
+    rule: str
+    kind: str  # "detector" or "forecast"
+    success: bool
+    duration_s: float
+    last_success: float | None
+    series: int
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPoint:
+    """A firing alert's salience, for the exported gauge."""
+
+    fingerprint: str
+    alertname: str
+    salience: float
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one owner exports, as of `taken_at`."""
+
+    taken_at: float = 0.0
+    anomalies: tuple[AnomalyPoint, ...] = ()
+    forecasts: tuple[ForecastPoint, ...] = ()
+    replicas: tuple[ReplicaPoint, ...] = ()
+    rules: tuple[RuleHealth, ...] = ()
+    alerts: tuple[AlertPoint, ...] = ()
+    errors_total: tuple[tuple[str, int], ...] = ()  # by kind, monotonic
+    source_up: bool | None = None
+    reload_success: bool | None = None
+    reload_success_at: float | None = None
+    tick_duration_s: float | None = None
+    ticks_skipped_total: int = 0
+    shard: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
