@@ -1,0 +1,246 @@
+"""End to end: `sidecar run` (real local Ray, real Serve) between a real Prometheus and Alertmanager.
+
+A scrape target serves two noisy series; one jumps. The sidecar pulls them from Prometheus,
+Prometheus scrapes the sidecar back, and the anomaly shows in Prometheus for the series that
+jumped and not for the other. A forecast rule yields replicas; an alert fired through
+Alertmanager reaches POST /alerts and the ranking; a bad rule file on reload keeps the old
+rules and says so in the reload metric.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import ROOT
+from tests.rig import AlertmanagerServer, MetricsTarget, PrometheusServer, free_port, wait_until
+
+RULES = """\
+detectors:
+  - name: e2e
+    query: rig_value{{job="rig", series=~"a|b"}}
+    step: 1s
+    lookback: 2m
+    detector: {{kind: seasonal_robust_z, season: none, window: 60}}
+    threshold: {{false_alarm_rate: 0.001}}
+forecasts:
+  - name: e2e_load
+    query: rig_value{{job="rig", series="a"}}
+    step: 1s
+    lookback: 2m
+    horizon: 10s
+    model: naive
+    scaling: {{capacity_per_replica: 4, target_utilization: 1.0, min_replicas: 1, max_replicas: 50,
+               lead_time: 5s, scale_down_stabilization: 0s}}
+"""
+SETTINGS = """\
+settings:
+  prometheus_url: {prometheus}
+  listen_port: {port}
+  interval: 1s
+  data_dir: {data}
+  query_timeout: 5s
+  query_retries: 0
+  ray_dashboard: false
+"""
+
+
+@dataclass
+class Stack:
+    prometheus: PrometheusServer
+    target: MetricsTarget
+    url: str
+    rules_dir: Path
+    proc: subprocess.Popen[bytes]
+    jump: threading.Event
+
+
+def _drive(target: MetricsTarget, stop: threading.Event, jump: threading.Event) -> None:
+    rng = np.random.default_rng(0)
+    while not stop.is_set():
+        target.set("a", 10 + float(rng.normal(0, 1)))
+        target.set("b", (60.0 if jump.is_set() else 10.0) + float(rng.normal(0, 1)))
+        time.sleep(0.25)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    target = MetricsTarget()
+    stop, jump = threading.Event(), threading.Event()
+    driver = threading.Thread(target=_drive, args=(target, stop, jump), daemon=True)
+    driver.start()
+    port = free_port()
+    prometheus = PrometheusServer(tmp / "prom", [target.address, f"127.0.0.1:{port}"])
+    rules_dir = tmp / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "rules.yaml").write_text(RULES.format())
+    (rules_dir / "sidecar.yaml").write_text(
+        SETTINGS.format(prometheus=prometheus.url, port=port, data=tmp / "data")
+    )
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    log = (tmp / "sidecar.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sidecar", "run", "--config", str(rules_dir)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(
+            lambda: requests.get(f"{url}/readyz", timeout=2).status_code == 200,
+            180,
+            "sidecar /readyz",
+        )
+        yield Stack(prometheus, target, url, rules_dir, proc, jump)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+        stop.set()
+        prometheus.close()
+        target.close()
+
+
+def _metrics(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    text = requests.get(f"{url}/metrics", timeout=5).text
+    out: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out.setdefault(s.name, []).append((s.labels, s.value))
+    return out
+
+
+def test_anomaly_reaches_prometheus_for_the_series_that_jumped(stack: Stack) -> None:
+    # let the detector warm up on normal data first: a warm score comes with its expected range
+    wait_until(
+        lambda: any(
+            lab.get("series") == "b"
+            for lab, _ in _metrics(stack.url).get("sidecar_anomaly_expected_upper", [])
+        ),
+        120,
+        "a warm detector for series b",
+    )
+    time.sleep(3)
+    stack.jump.set()
+
+    def seen() -> bool:
+        res = stack.prometheus.instant('max_over_time(sidecar_anomaly_score{rule="e2e"}[2m])')
+        peak = {r["metric"].get("series"): float(r["value"][1]) for r in res}
+        return peak.get("b", 0.0) > 0.9 and "a" in peak
+
+    wait_until(seen, 90, "Prometheus holding a high sidecar_anomaly_score for series b")
+    peak = {
+        r["metric"]["series"]: float(r["value"][1])
+        for r in stack.prometheus.instant('max_over_time(sidecar_anomaly_score{rule="e2e"}[2m])')
+    }
+    assert peak["b"] > 0.9 and peak["a"] < peak["b"]
+    # the exported expected range explains the jump: 60 is far above it
+    upper = {
+        lab["series"]: v
+        for lab, v in _metrics(stack.url)["sidecar_anomaly_expected_upper"]
+        if lab.get("rule") == "e2e"
+    }
+    assert upper["a"] < 30
+
+
+def test_forecast_rule_produces_replicas(stack: Stack) -> None:
+    def replicas() -> float | None:
+        for lab, v in _metrics(stack.url).get("sidecar_recommended_replicas", []):
+            if lab.get("rule") == "e2e_load":
+                return v
+        return None
+
+    value = wait_until(replicas, 90, "sidecar_recommended_replicas{rule=e2e_load}")
+    assert 3 <= value <= 6  # load about 10 ± noise at 4 per replica
+    bounds = {
+        lab["bound"]
+        for lab, _ in _metrics(stack.url)["sidecar_forecast"]
+        if lab.get("rule") == "e2e_load"
+    }
+    assert bounds == {"mean", "lower", "upper"}
+
+
+def test_alert_through_alertmanager_is_ranked_and_exported(stack: Stack, tmp_path: Path) -> None:
+    am = AlertmanagerServer(tmp_path / "am", f"{stack.url}/alerts")
+    try:
+        am.post_alerts(
+            [
+                {
+                    "labels": {
+                        "alertname": "E2EDiskFull",
+                        "severity": "critical",
+                        "node": "worker-1",
+                    },
+                    "startsAt": datetime.now(UTC).isoformat(),
+                }
+            ]
+        )
+
+        def ranked() -> list[dict[str, object]]:
+            alerts: list[dict[str, object]] = requests.get(
+                f"{stack.url}/alerts/ranked", timeout=5
+            ).json()["alerts"]
+            return [a for a in alerts if a["alertname"] == "E2EDiskFull"]
+
+        [alert] = wait_until(ranked, 60, "the alert in /alerts/ranked")
+        assert 0 < float(alert["salience"]) <= 1 and alert["reasons"]  # type: ignore[arg-type]
+        exported = {lab["alertname"]: v for lab, v in _metrics(stack.url)["sidecar_alert_salience"]}
+        assert exported["E2EDiskFull"] == pytest.approx(float(alert["salience"]), abs=0.05)  # type: ignore[arg-type]
+    finally:
+        am.close()
+
+
+def test_http_bad_input_is_422_with_the_field_path(stack: Stack) -> None:
+    r = requests.post(f"{stack.url}/anomaly", json={"metrics": [{"cpu_usage": "high"}]}, timeout=10)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "metrics", 0, "cpu_usage"]
+    r = requests.post(f"{stack.url}/salience", json={"features": [{"frequency": 3}]}, timeout=10)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][:3] == ["body", "features", 0]
+    r = requests.post(
+        f"{stack.url}/anomaly",
+        json={"metrics": [{"cpu_usage": 0.95, "memory_usage": 0.8, "timestamp": 1234567890}]},
+        timeout=10,
+    )
+    assert r.status_code == 200 and r.json()["results"][0]["driver"] == "cpu_usage"
+
+
+def test_bad_rule_file_on_reload_keeps_the_old_rules(stack: Stack) -> None:
+    path = stack.rules_dir / "rules.yaml"
+    good = path.read_text()
+    try:
+        path.write_text(good.replace("step: 1s", "step: 1 s", 1))
+        r = requests.post(f"{stack.url}/-/reload", timeout=30)
+        assert r.status_code == 200 and r.json()["reloaded"] is False
+
+        def reload_metric() -> float | None:
+            for _, v in _metrics(stack.url).get("sidecar_rules_last_reload_successful", []):
+                return v
+            return None
+
+        assert wait_until(lambda: reload_metric() == 0.0, 30, "reload metric 0") is True
+        ok = {lab["rule"]: v for lab, v in _metrics(stack.url)["sidecar_rule_last_run_success"]}
+        assert ok["e2e"] == 1.0  # the old rules keep running
+    finally:
+        path.write_text(good)
+        requests.post(f"{stack.url}/-/reload", timeout=30)
