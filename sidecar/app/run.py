@@ -43,6 +43,7 @@ def run(config: Sequence[str]) -> int:
             dashboard_host="127.0.0.1",
             dashboard_port=8265,
             log_to_driver=False,
+            _metrics_export_port=8080,  # Ray's own metrics, scraped by the shipped Prometheus
         )
         where = "embedded local Ray"
     serve.start(

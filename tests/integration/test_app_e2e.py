@@ -204,9 +204,9 @@ def test_alert_through_alertmanager_is_ranked_and_exported(stack: Stack, tmp_pat
             return [a for a in alerts if a["alertname"] == "E2EDiskFull"]
 
         [alert] = wait_until(ranked, 60, "the alert in /alerts/ranked")
-        assert 0 < float(alert["salience"]) <= 1 and alert["reasons"]  # type: ignore[arg-type]
+        assert 0 < float(alert["salience"]) <= 1 and alert["reasons"]
         exported = {lab["alertname"]: v for lab, v in _metrics(stack.url)["sidecar_alert_salience"]}
-        assert exported["E2EDiskFull"] == pytest.approx(float(alert["salience"]), abs=0.05)  # type: ignore[arg-type]
+        assert exported["E2EDiskFull"] == pytest.approx(float(alert["salience"]), abs=0.05)
     finally:
         am.close()
 
