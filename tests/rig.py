@@ -156,8 +156,9 @@ class PrometheusServer:
         *,
         scrape_interval: str = "1s",
         job: str = "rig",
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = free_port() if port is None else port
         self.job = job
         self.url = f"http://{LOOPBACK}:{self.port}"
         workdir.mkdir(parents=True, exist_ok=True)

@@ -43,7 +43,7 @@ def run(config: Sequence[str]) -> int:
             dashboard_host="127.0.0.1",
             dashboard_port=8265,
             log_to_driver=False,
-            _metrics_export_port=8080,  # Ray's own metrics, scraped by the shipped Prometheus
+            _metrics_export_port=s.ray_metrics_port,  # Ray's own metrics, for Prometheus
         )
         where = "embedded local Ray"
     serve.start(

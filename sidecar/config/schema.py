@@ -120,6 +120,12 @@ class Settings(_Strict):
     ray_dashboard: bool = Field(
         default=True, description="Start the Ray dashboard on 127.0.0.1:8265 with the embedded Ray."
     )
+    ray_metrics_port: int | None = Field(
+        default=8080,
+        ge=1,
+        le=65535,
+        description="Port of the embedded Ray's own Prometheus metrics; null = none.",
+    )
 
 
 # ---------------------------------------------------------------------------------------

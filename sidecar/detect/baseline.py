@@ -17,7 +17,7 @@ The same code runs on Python floats (one channel) and numpy arrays (many), see o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -55,17 +55,18 @@ class BaselineParams:
     variance_h: float = 12.0
     complexity_penalty: float = 0.1
 
-    @property
-    def bins(self) -> tuple[int, ...]:
-        """Profile bins per period: 5-minute bins for a day, 30-minute for longer periods."""
-        return tuple(
+    bins: tuple[int, ...] = field(init=False)
+    """Profile bins per period: 5-minute bins for a day, 30-minute for longer periods."""
+    alpha: float = field(init=False)
+    """Learning rate of the level and scale (from `window`)."""
+
+    def __post_init__(self) -> None:  # derived once: the kernel reads these per sample
+        bins = tuple(
             int(min(336, max(12, round(p / (300.0 if p <= 86400.0 else 1800.0)))))
             for p in self.periods
         )
-
-    @property
-    def alpha(self) -> float:
-        return 2.0 / (self.window + 1.0)
+        object.__setattr__(self, "bins", bins)
+        object.__setattr__(self, "alpha", 2.0 / (self.window + 1.0))
 
 
 class BaselineState:

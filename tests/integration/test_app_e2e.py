@@ -9,6 +9,7 @@ rules and says so in the reload metric.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -55,6 +56,7 @@ settings:
   query_timeout: 5s
   query_retries: 0
   ray_dashboard: false
+  ray_metrics_port: {ray_port}
 """
 
 
@@ -76,20 +78,18 @@ def _drive(target: MetricsTarget, stop: threading.Event, jump: threading.Event) 
         time.sleep(0.25)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("e2e")
-    target = MetricsTarget()
-    stop, jump = threading.Event(), threading.Event()
-    driver = threading.Thread(target=_drive, args=(target, stop, jump), daemon=True)
-    driver.start()
-    port = free_port()
-    prometheus = PrometheusServer(tmp / "prom", [target.address, f"127.0.0.1:{port}"])
+@contextlib.contextmanager
+def running_sidecar(
+    tmp: Path, prometheus_url: str, port: int, wait_ready: bool = True
+) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    """`sidecar run` in a subprocess with the e2e rules; stopped with SIGTERM afterwards."""
     rules_dir = tmp / "rules"
     rules_dir.mkdir()
     (rules_dir / "rules.yaml").write_text(RULES.format())
     (rules_dir / "sidecar.yaml").write_text(
-        SETTINGS.format(prometheus=prometheus.url, port=port, data=tmp / "data")
+        SETTINGS.format(
+            prometheus=prometheus_url, port=port, data=tmp / "data", ray_port=free_port()
+        )
     )
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
     log = (tmp / "sidecar.log").open("wb")
@@ -103,12 +103,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(
-            lambda: requests.get(f"{url}/readyz", timeout=2).status_code == 200,
-            180,
-            "sidecar /readyz",
-        )
-        yield Stack(prometheus, target, url, rules_dir, proc, jump)
+        if wait_ready:
+            wait_until(
+                lambda: requests.get(f"{url}/readyz", timeout=2).status_code == 200,
+                180,
+                "sidecar /readyz",
+            )
+        yield url, rules_dir, proc
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -117,6 +118,21 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    target = MetricsTarget()
+    stop, jump = threading.Event(), threading.Event()
+    driver = threading.Thread(target=_drive, args=(target, stop, jump), daemon=True)
+    driver.start()
+    port = free_port()
+    prometheus = PrometheusServer(tmp / "prom", [target.address, f"127.0.0.1:{port}"])
+    try:
+        with running_sidecar(tmp, prometheus.url, port) as (url, rules_dir, proc):
+            yield Stack(prometheus, target, url, rules_dir, proc, jump)
+    finally:
         stop.set()
         prometheus.close()
         target.close()
