@@ -257,6 +257,8 @@ class Engine:
             v, t = verdicts[-1], float(fresh.t[-1])
             memo.watermark = t
             exp = v.score.expected
+            driver = v.score.driver or f.columns[0]
+            observed = float(fresh.X[-1, f.columns.index(driver)]) if driver in f.columns else None
             st.points[f.key] = AnomalyPoint(
                 r.name,
                 f.key.labels,
@@ -266,6 +268,7 @@ class Engine:
                 exp[1] if exp else None,
                 v.anomalous,
                 t,
+                observed,
             )
 
     def _detect_bank(self, st: _DetectorState, series: list[Frame], now: float) -> None:
@@ -319,6 +322,7 @@ class Engine:
                     float(s.upper[ch]) if warm else None,
                     bool(anomalous[ch]),
                     t,
+                    float(x[ch]),
                 )
                 st.memo[keys[ch]].watermark = t
 

@@ -8,6 +8,7 @@ metric families built from the snapshots it was given, and `render` makes a fres
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry
@@ -24,9 +25,11 @@ METRICS = {
     "sidecar_anomaly_expected_lower": "Lower end of the range the series was expected in.",
     "sidecar_anomaly_expected_upper": "Upper end of the range the series was expected in.",
     "sidecar_anomaly": "1 when the latest sample crossed the rule's threshold, else 0.",
+    "sidecar_anomaly_observed": "The latest sample the score is about (of the driving metric).",
     "sidecar_forecast": "Forecast of the series at the rule's horizon; bound is mean, lower or upper.",
     "sidecar_forecast_target_timestamp_seconds": "Time the exported forecast is for.",
     "sidecar_recommended_replicas": "Replicas recommended by the scaling rule.",
+    "sidecar_current_replicas": "Replicas running now, as the scaling rule's current_replicas_query says.",
     "sidecar_recommended_replicas_hpa_value": "Value to feed an HPA/KEDA AverageValue=1 target so it lands on the recommendation.",
     "sidecar_alert_salience": "Salience in [0, 1] of a firing alert (how much a human should look now).",
     "sidecar_rule_last_run_success": "1 if the rule's last run succeeded.",
@@ -78,6 +81,13 @@ class SnapshotCollector(Collector):
                 names, values = _series_labels(a.rule, a.labels)
                 add("sidecar_anomaly_score", names, values, a.score)
                 add("sidecar_anomaly", names, values, 1.0 if a.anomalous else 0.0)
+                if a.observed is not None and math.isfinite(a.observed):
+                    add(
+                        "sidecar_anomaly_observed",
+                        [*names, "metric"],
+                        [*values, a.metric],
+                        a.observed,
+                    )
                 if a.lower is not None and a.upper is not None:
                     add(
                         "sidecar_anomaly_expected_lower",
@@ -102,6 +112,8 @@ class SnapshotCollector(Collector):
                 names, values = _series_labels(r.rule, r.labels)
                 add("sidecar_recommended_replicas", names, values, float(r.replicas))
                 add("sidecar_recommended_replicas_hpa_value", names, values, r.hpa_value)
+                if r.current is not None:
+                    add("sidecar_current_replicas", names, values, float(r.current))
             for al in snap.alerts:
                 add(
                     "sidecar_alert_salience",

@@ -32,6 +32,7 @@ class AnomalyPoint:
     upper: float | None
     anomalous: bool
     t: float
+    observed: float | None = None  # the driver metric's latest value
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ rules and says so in the reload metric.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import subprocess
@@ -260,3 +261,56 @@ def test_bad_rule_file_on_reload_keeps_the_old_rules(stack: Stack) -> None:
     finally:
         path.write_text(good)
         requests.post(f"{stack.url}/-/reload", timeout=30)
+
+
+# Panels that must show data once the stack above has run (the others must at least parse).
+EXPECT_DATA = {
+    "sidecar-overview": {
+        "Most anomalous series now",
+        "Highest score per rule",
+        "Tick duration",
+        "Seconds since each rule last succeeded",
+        "Series covered per rule",
+        "Prometheus reachable",
+        "Rules reload successful",
+    },
+    "sidecar-rule": {"Observed value and expected band", "Anomaly score", "Anomaly markers"},
+    "sidecar-forecast": {
+        "Forecast at the horizon with its 90% interval",
+        "Recommended vs current replicas",
+    },
+    "sidecar-alerts": {"Firing alerts, most salient first", "Salience over time"},
+}
+
+
+def test_every_dashboard_query_runs_on_the_real_stack(stack: Stack) -> None:
+    import json
+
+    variables = {"$rule": "e2e", "$frule": "e2e_load", "$__rate_interval": "1m"}
+    # the template variables resolve to these values on this stack
+    rules = {
+        r["metric"]["rule"]
+        for r in stack.prometheus.instant("group by (rule) (sidecar_anomaly_score)")
+    }
+    assert "e2e" in rules
+
+    def run_panel(p: dict[str, object]) -> bool:
+        found = False
+        for t in p["targets"]:  # type: ignore[attr-defined]
+            expr = t["expr"]
+            for k, v in variables.items():
+                expr = expr.replace(k, v)
+            body = requests.get(
+                f"{stack.prometheus.url}/api/v1/query", params={"query": expr}, timeout=10
+            ).json()
+            assert body["status"] == "success", (p["title"], expr, body)
+            found = found or bool(body["data"]["result"])
+        return found
+
+    for path in sorted((ROOT / "grafana" / "dashboards").glob("*.json")):
+        dash = json.loads(path.read_text())
+        for p in dash["panels"]:
+            found = run_panel(p)
+            if p["title"] in EXPECT_DATA[dash["uid"]] and not found:
+                # a scrape can land between two snapshots: give it a few scrapes
+                wait_until(functools.partial(run_panel, p), 20, f"{dash['uid']} / {p['title']} data")
