@@ -468,7 +468,11 @@ class AlertBook:
             infra = [m for m in members if m.ident.infrastructure]
             explained: set[str] = set()
             for m in infra:
-                shared = [r for r in m.ident.relations if rel_count[r] > 1 and r[0] != "namespace"]
+                shared = [
+                    r
+                    for r in m.ident.relations
+                    if rel_count[r] > 1 and r[0] not in ("namespace", "cluster")
+                ]
                 others = sum(rel_count[r] - 1 for r in shared)
                 if shared or len(infra) < len(members):
                     what = f"{shared[0][0]} {shared[0][1]}" if shared else "infrastructure"

@@ -47,8 +47,19 @@ _INFRA_WORDS = re.compile(
     re.I,
 )
 _SYMPTOM_WORDS = re.compile(
-    r"error|5xx|latency|slow|timeout|availability|slo|burn|apdex|http", re.I
+    r"error|5xx|latency|slow|timeout|availability|slo|burn|apdex|http|crashloop|restart|targetdown",
+    re.I,
 )
+_SUBJECT_INFRA_KEYS = (
+    "node",
+    "volume",
+    "persistentvolumeclaim",
+    "database",
+    "db",
+    "broker",
+    "host",
+)
+_SUBJECT_APP_KEYS = ("pod", "pod_name", "service", "container", "deployment", "job_name", "app")
 _MAINTENANCE = re.compile(r"maintenance|drain|cordon|unschedulable|rolloutinprogress", re.I)
 _LOAD_ONLY = re.compile(
     r"highrequestrate|trafficspike|highload|highcpu|cpuhigh|requestrate|qps", re.I
@@ -114,9 +125,16 @@ def identify(labels: Mapping[str, str], annotations: Mapping[str, str] | None = 
         parts.append(f"{k}={normalise_value(labels[k])}")
     if workload:
         parts.append(f"workload={workload}")
-    text = " ".join([name, *labels.keys(), *(v for k, v in labels.items() if k != "severity")])
     ann = " ".join((annotations or {}).values())
-    infra = bool(_INFRA_WORDS.search(text)) and not bool(_SYMPTOM_WORDS.search(name))
+    # the alert is *about* infrastructure when its name says so, or when it names an
+    # infrastructure subject (node, volume, database, broker) and no application subject;
+    # an application alert merely carrying a node label is a symptom, not the node's alert
+    about_infra = any(labels.get(k) for k in _SUBJECT_INFRA_KEYS) and not any(
+        labels.get(k) for k in _SUBJECT_APP_KEYS
+    )
+    infra = (bool(_INFRA_WORDS.search(name)) or about_infra) and not bool(
+        _SYMPTOM_WORDS.search(name)
+    )
     relations = tuple(sorted((k, labels[k]) for k in RELATION_LABELS if labels.get(k)))
     return Identity(
         template="|".join(parts),

@@ -313,4 +313,6 @@ def test_every_dashboard_query_runs_on_the_real_stack(stack: Stack) -> None:
             found = run_panel(p)
             if p["title"] in EXPECT_DATA[dash["uid"]] and not found:
                 # a scrape can land between two snapshots: give it a few scrapes
-                wait_until(functools.partial(run_panel, p), 20, f"{dash['uid']} / {p['title']} data")
+                wait_until(
+                    functools.partial(run_panel, p), 20, f"{dash['uid']} / {p['title']} data"
+                )
