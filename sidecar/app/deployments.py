@@ -294,5 +294,19 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
         for i in range(shards)
     ]
     desk = AlertDesk.bind(raw, schedulers)  # type: ignore[attr-defined]
-    ingress = Ingress.options(num_replicas=parsed.ingress_replicas)  # type: ignore[attr-defined]
+    s = rules.settings
+    if s.ingress_max_replicas > s.ingress_min_replicas:
+        ingress = Ingress.options(  # type: ignore[attr-defined]
+            autoscaling_config={
+                "min_replicas": s.ingress_min_replicas,
+                "max_replicas": s.ingress_max_replicas,
+                "target_ongoing_requests": s.ingress_target_ongoing_requests,
+            },
+            max_ongoing_requests=s.ingress_max_ongoing_requests,
+        )
+    else:
+        ingress = Ingress.options(  # type: ignore[attr-defined]
+            num_replicas=max(s.ingress_min_replicas, parsed.ingress_replicas),
+            max_ongoing_requests=s.ingress_max_ongoing_requests,
+        )
     return ingress.bind(raw, schedulers, desk)

@@ -120,6 +120,29 @@ class Settings(_Strict):
     ray_dashboard: bool = Field(
         default=True, description="Start the Ray dashboard on 127.0.0.1:8265 with the embedded Ray."
     )
+    ingress_min_replicas: PositiveInt = Field(
+        default=1, description="Fewest replicas of the stateless HTTP ingress (Serve autoscaling)."
+    )
+    ingress_max_replicas: PositiveInt = Field(
+        default=1, description="Most replicas of the HTTP ingress; above min enables autoscaling."
+    )
+
+    @field_validator("ingress_max_replicas")
+    @classmethod
+    def _ingress_max_not_below_min(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("ingress_min_replicas")
+        if isinstance(low, int) and value < low:
+            raise PydanticCustomError(
+                "replicas", "must be at least ingress_min_replicas ({low})", {"low": low}
+            )
+        return value
+
+    ingress_target_ongoing_requests: PositiveFloat = Field(
+        default=32.0, description="Ongoing requests per ingress replica Serve's autoscaler aims at."
+    )
+    ingress_max_ongoing_requests: PositiveInt = Field(
+        default=200, description="Requests one ingress replica takes at once before queueing."
+    )
     ray_metrics_port: int | None = Field(
         default=8080,
         ge=1,
