@@ -23,6 +23,7 @@ from sidecar.forecast.models import (
     SeasonalHolt,
     SeasonalNaive,
     fill_gaps,
+    median_step,
 )
 from sidecar.types import Forecast
 
@@ -82,8 +83,7 @@ class AutoForecaster:
     def fit(self, t: Array, y: Array) -> Self:
         t = np.asarray(t, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
-        steps = np.diff(t)
-        step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 60.0
+        step = median_step(t)
         mh = max(self.max_horizon, self.horizon)
         fitted = [
             ConformalForecaster(m, max_horizon=mh).fit(t, y)

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sidecar.errors import NotFittedError
-from sidecar.forecast.models import PointModel
+from sidecar.forecast.models import PointModel, median_step
 from sidecar.types import Forecast
 
 __all__ = ["ConformalForecaster"]
@@ -47,8 +47,7 @@ class ConformalForecaster:
         y = np.asarray(y, dtype=np.float64)
         if t.size < 2:
             raise ValueError("need at least two samples to fit")
-        steps = np.diff(t)
-        self.step_ = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 60.0
+        self.step_ = median_step(t)
         self.index0_ = int(round(t[0] / self.step_))
         n = y.size
         held = min(int(n * self.holdout), max(0, n - 10))

@@ -21,9 +21,24 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["DampedHolt", "Naive", "PointModel", "SeasonalHolt", "SeasonalNaive", "fill_gaps"]
+__all__ = [
+    "DampedHolt",
+    "Naive",
+    "PointModel",
+    "SeasonalHolt",
+    "SeasonalNaive",
+    "fill_gaps",
+    "median_step",
+]
 
 Array = NDArray[np.float64]
+
+
+def median_step(t: Array, default: float = 60.0) -> float:
+    """The typical sampling interval of timestamps `t` (median of the positive gaps)."""
+    steps = np.diff(np.asarray(t, dtype=np.float64))
+    steps = steps[steps > 0]
+    return float(np.median(steps)) if steps.size else default
 
 
 def fill_gaps(y: Array) -> Array:

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from sidecar.config.schema import ScalingPolicy
 from sidecar.forecast.auto import AutoForecaster
+from sidecar.forecast.models import median_step
 from sidecar.forecast.scaling import recommend
 from sidecar.types import Forecast, Recommendation
 
@@ -78,8 +79,7 @@ def advise(
     fc: Forecast | None = None
     if history is not None and len(history[0]) >= 20:
         t, y = np.asarray(history[0], dtype=np.float64), np.asarray(history[1], dtype=np.float64)
-        steps = np.diff(t)
-        step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 60.0
+        step = median_step(t)
         h = max(1, math.ceil(horizon / step))
         fc = AutoForecaster(horizon=h).fit(t, y).forecast(h, level)
         basis += f"; history of {len(t)} samples forecast with {fc.model}"
