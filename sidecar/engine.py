@@ -26,7 +26,7 @@ from sidecar.config.loader import Rules
 from sidecar.config.schema import DetectorRule, ForecastRule
 from sidecar.detect.base import Bank, UnivariateDetector
 from sidecar.detect.monitor import Monitor
-from sidecar.detect.registry import make_detector
+from sidecar.detect.registry import DETECTORS, make_detector
 from sidecar.forecast.auto import AutoForecaster
 from sidecar.forecast.scaling import ScalingMemory, hpa_value, recommend
 from sidecar.snapshot import AnomalyPoint, ForecastPoint, ReplicaPoint, RuleHealth, Snapshot
@@ -228,9 +228,8 @@ class Engine:
             series = join_frames(parts, r.join_on)
         else:
             series = list(frames.get(r.name, []))
-        detector_probe = make_detector(r.detector)
         vectorised = (
-            isinstance(detector_probe, UnivariateDetector)
+            issubclass(DETECTORS[r.detector.kind], UnivariateDetector)
             and r.threshold.policy == "fixed"
             and r.queries is None
         )

@@ -52,30 +52,22 @@ def advise(
     util = max(float(usage.get("cpu_avg", 0.0) or 0.0), float(usage.get("memory_avg", 0.0) or 0.0))
     rate = usage.get("request_rate")
     replicas_now = current if current is not None else 1
+    capacity = 1.0
     if capacity_per_replica is not None and rate is not None:
-        policy = ScalingPolicy(
-            capacity_per_replica=capacity_per_replica,
-            target_utilization=target_utilization,
-            min_replicas=min_replicas,
-            max_replicas=max_replicas,
-            lead_time=lead_time,
-            scale_down_stabilization=0.0,
-        )
+        capacity = capacity_per_replica
         load_now, basis = float(rate), "request_rate against capacity_per_replica"
     else:
         # utilisation: one replica "carries" its share of the load at 100% utilisation
-        policy = ScalingPolicy(
-            capacity_per_replica=1.0,
-            target_utilization=target_utilization,
-            min_replicas=min_replicas,
-            max_replicas=max_replicas,
-            lead_time=lead_time,
-            scale_down_stabilization=0.0,
-        )
-        load_now, basis = (
-            util * replicas_now,
-            "utilisation (max of cpu_avg, memory_avg) as HPA does",
-        )
+        load_now = util * replicas_now
+        basis = "utilisation (max of cpu_avg, memory_avg) as HPA does"
+    policy = ScalingPolicy(
+        capacity_per_replica=capacity,
+        target_utilization=target_utilization,
+        min_replicas=min_replicas,
+        max_replicas=max_replicas,
+        lead_time=lead_time,
+        scale_down_stabilization=0.0,
+    )
     fc: Forecast | None = None
     if history is not None and len(history[0]) >= 20:
         t, y = np.asarray(history[0], dtype=np.float64), np.asarray(history[1], dtype=np.float64)
