@@ -29,27 +29,25 @@ from tests.rig import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 ANOMALY = {"metrics": [{"cpu_usage": 0.95, "memory_usage": 0.8, "timestamp": 1234567890}]}
-BARE_APP = '''
-import json, sys
+BARE_APP = """
+import sys, time
 from fastapi import FastAPI
-from sidecar.app.api import AnomalyRequest
+import uvicorn
+from sidecar.app.api import MAX_BODY_BYTES, AnomalyRequest, anomaly_response
 from sidecar.app.alertdesk import AlertDeskCore
 from sidecar.config.schema import SalienceSettings
-from sidecar.detect.observations import score_observations
 from sidecar.salience.alertmanager import WebhookPayload
-app = FastAPI()
+app = FastAPI(max_body_size=MAX_BODY_BYTES)
 desk = AlertDeskCore(SalienceSettings(), sys.argv[2])
 @app.post("/anomaly")
 async def anomaly(req: AnomalyRequest):
-    obs = [{k: v for k, v in m.items() if k != "timestamp"} for m in req.metrics]
-    r = score_observations(obs, [m.get("timestamp", 0.0) for m in req.metrics], req.threshold)
-    return {"results": [{"score": x.score, "anomalous": x.anomalous} for x in r]}
+    return anomaly_response(req, time.time())  # the Ingress route's own function
 @app.post("/alerts")
 async def alerts(payload: WebhookPayload):
-    return {"accepted": desk.ingest(payload.model_dump(mode="json"))}
-import uvicorn
+    return {"accepted": desk.ingest(payload.model_dump(mode="json")),
+            "unknown_fields": list(payload.unknown_fields)}
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
-'''
+"""
 
 
 def _wrk(url: str, body: str, conns: int, seconds: int, tmp: Path) -> dict[str, float]:
@@ -59,8 +57,20 @@ def _wrk(url: str, body: str, conns: int, seconds: int, tmp: Path) -> dict[str, 
         f"wrk.body = {json.dumps(body)}\n"
     )
     out = subprocess.run(
-        ["wrk", f"-t{min(conns, 2)}", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True, timeout=seconds + 60,
+        [
+            "wrk",
+            f"-t{min(conns, 2)}",
+            f"-c{conns}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
@@ -81,7 +91,9 @@ def _wrk(url: str, body: str, conns: int, seconds: int, tmp: Path) -> dict[str, 
     return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "errors": errors}
 
 
-def _measure(base: str, seconds: int, tmp: Path, alerts_body: str) -> dict[tuple[str, int], dict[str, float]]:
+def _measure(
+    base: str, seconds: int, tmp: Path, alerts_body: str
+) -> dict[tuple[str, int], dict[str, float]]:
     out = {}
     for path, body in (("/anomaly", json.dumps(ANOMALY)), ("/alerts", alerts_body)):
         for conns in (1, 8, 32):
@@ -89,9 +101,54 @@ def _measure(base: str, seconds: int, tmp: Path, alerts_body: str) -> dict[tuple
     return out
 
 
+def _measure_sidecar(
+    mode: str, seconds: int, tmp: Path, alerts_body: str
+) -> dict[tuple[str, int], dict[str, float]]:
+    """Start `sidecar run` with `http_mode: mode` and measure it like the bare server."""
+    sport = free_port()
+    rules = tmp / f"rules-{mode}"
+    rules.mkdir()
+    (rules / "sidecar.yaml").write_text(
+        f"settings:\n  prometheus_url: http://127.0.0.1:{free_port()}\n  listen_port: {sport}\n"
+        f"  data_dir: {tmp / ('data-' + mode)}\n  ray_dashboard: false\n"
+        f"  ray_metrics_port: {free_port()}\n  query_retries: 0\n  interval: 30s\n"
+        f"  http_mode: {mode}\n"
+    )
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sidecar", "run", "--config", str(rules)],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(
+            lambda: requests.get(f"http://127.0.0.1:{sport}/readyz", timeout=2).ok,
+            180,
+            "sidecar run",
+        )
+        time.sleep(2)
+        return _measure(f"http://127.0.0.1:{sport}", seconds, tmp, alerts_body)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument(
+        "--modes",
+        type=lambda v: v.split(","),
+        default=["direct", "proxy"],
+        help="http_mode values to measure, comma-separated",
+    )
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -100,44 +157,39 @@ def main() -> None:
         tmp = Path(tmpdir)
         port = free_port()
         (tmp / "bare.py").write_text(BARE_APP)
-        bare = subprocess.Popen([sys.executable, str(tmp / "bare.py"), str(port), str(tmp / "bare-data")],
-                                cwd=ROOT, start_new_session=True)
+        bare = subprocess.Popen(
+            [sys.executable, str(tmp / "bare.py"), str(port), str(tmp / "bare-data")],
+            cwd=ROOT,
+            start_new_session=True,
+        )
         try:
-            wait_until(lambda: requests.post(f"http://127.0.0.1:{port}/anomaly", json=ANOMALY,
-                                             timeout=2).ok, 60, "bare uvicorn")
+            wait_until(
+                lambda: (
+                    requests.post(f"http://127.0.0.1:{port}/anomaly", json=ANOMALY, timeout=2).ok
+                ),
+                60,
+                "bare uvicorn",
+            )
             bare_res = _measure(f"http://127.0.0.1:{port}", args.seconds, tmp, alerts_body)
         finally:
             os.killpg(bare.pid, signal.SIGTERM)
             bare.wait(timeout=30)
-        sport = free_port()
-        rules = tmp / "rules"
-        rules.mkdir()
-        (rules / "sidecar.yaml").write_text(
-            f"settings:\n  prometheus_url: http://127.0.0.1:{free_port()}\n  listen_port: {sport}\n"
-            f"  data_dir: {tmp / 'data'}\n  ray_dashboard: false\n  ray_metrics_port: {free_port()}\n"
-            "  query_retries: 0\n  interval: 30s\n")
-        env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-        serve_proc = subprocess.Popen([sys.executable, "-m", "sidecar", "run", "--config", str(rules)],
-                                      cwd=ROOT, env=env, start_new_session=True,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_until(lambda: requests.get(f"http://127.0.0.1:{sport}/readyz", timeout=2).ok, 180,
-                       "sidecar run")
-            time.sleep(2)
-            serve_res = _measure(f"http://127.0.0.1:{sport}", args.seconds, tmp, alerts_body)
-        finally:
-            os.killpg(serve_proc.pid, signal.SIGTERM)
-            try:
-                serve_proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(serve_proc.pid, signal.SIGKILL)
-    print(f"{'route':<10}{'conns':>6}{'uvicorn rps':>13}{'serve rps':>11}{'ratio':>7}"
-          f"{'uv p50/p99 ms':>17}{'serve p50/p99 ms':>19}{'p99 x':>7}{'errors':>8}")
-    for key, b in bare_res.items():
-        s = serve_res[key]
-        print(f"{key[0]:<10}{key[1]:>6}{b['rps']:>13,.0f}{s['rps']:>11,.0f}{s['rps'] / b['rps']:>7.2f}"
-              f"{b['p50']:>8.2f}/{b['p99']:<8.2f}{s['p50']:>9.2f}/{s['p99']:<9.2f}"
-              f"{s['p99'] / b['p99']:>7.1f}{int(s['errors']):>8}")
+        serve_res = {
+            mode: _measure_sidecar(mode, args.seconds, tmp, alerts_body) for mode in args.modes
+        }
+    for mode, res in serve_res.items():
+        print(f"\nhttp_mode: {mode}")
+        print(
+            f"{'route':<10}{'conns':>6}{'uvicorn rps':>13}{'serve rps':>11}{'ratio':>7}"
+            f"{'uv p50/p99 ms':>17}{'serve p50/p99 ms':>19}{'p99 x':>7}{'errors':>8}"
+        )
+        for key, b in bare_res.items():
+            r = res[key]
+            print(
+                f"{key[0]:<10}{key[1]:>6}{b['rps']:>13,.0f}{r['rps']:>11,.0f}{r['rps'] / b['rps']:>7.2f}"
+                f"{b['p50']:>8.2f}/{b['p99']:<8.2f}{r['p50']:>9.2f}/{r['p99']:<9.2f}"
+                f"{r['p99'] / b['p99']:>7.1f}{int(r['errors']):>8}"
+            )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 The routes are defined on `api` and served by the `Ingress` deployment (deployments.py);
 the request shapes of `/anomaly`, `/scaling` and `/salience` follow ../shared/API.md.
 Bad input is a 422 whose `detail[].loc` is the field path; bodies over `MAX_BODY_BYTES`
-are refused with 413 before they are read.
+are refused with 413 (FastAPI's own body limit: by Content-Length, and while streaming a
+chunked body).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sidecar import __version__
 from sidecar.config.schema import ThresholdSpec
+from sidecar.detect.observations import score_observations
 from sidecar.salience.events import Event
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "FeedbackRequest",
     "SalienceRequest",
     "ScalingRequest",
+    "anomaly_response",
     "api",
 ]
 
@@ -35,18 +37,8 @@ api = FastAPI(
     version=__version__,
     description="SeedCore sidecar: anomaly scores, forecasts and replica recommendations, "
     "and alert salience for Prometheus and Alertmanager.",
+    max_body_size=MAX_BODY_BYTES,
 )
-
-
-@api.middleware("http")
-async def _limit_body(request: Request, call_next: Any) -> Any:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        return JSONResponse(
-            status_code=413,
-            content={"detail": f"request body over {MAX_BODY_BYTES} bytes"},
-        )
-    return await call_next(request)
 
 
 class AnomalyRequest(BaseModel):
@@ -109,3 +101,31 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     fingerprint: str = Field(min_length=1, max_length=64)
     label: Literal["actionable", "noise"]
+
+
+def anomaly_response(req: AnomalyRequest, now: float) -> dict[str, Any]:
+    """The `POST /anomaly` answer: one result per observation (timestamp defaults to `now`)."""
+    obs = [{k: v for k, v in m.items() if k != "timestamp"} for m in req.metrics]
+    ts = [m.get("timestamp", now) for m in req.metrics]
+    results = score_observations(obs, ts, req.threshold)
+    return {
+        "results": [
+            {
+                "score": r.score,
+                "anomalous": r.anomalous,
+                "threshold": r.threshold,
+                "driver": r.driver,
+                "basis": r.basis,
+                "reason": r.reason,
+                "metrics": {
+                    k: {
+                        "value": m.value,
+                        "score": m.score,
+                        "expected": list(m.expected) if m.expected else None,
+                    }
+                    for k, m in r.metrics.items()
+                },
+            }
+            for r in results
+        ]
+    }

@@ -19,11 +19,17 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from sidecar.app.alertdesk import AlertDeskCore
-from sidecar.app.api import AnomalyRequest, FeedbackRequest, SalienceRequest, ScalingRequest, api
+from sidecar.app.api import (
+    AnomalyRequest,
+    FeedbackRequest,
+    SalienceRequest,
+    ScalingRequest,
+    anomaly_response,
+    api,
+)
 from sidecar.app.scheduler import SchedulerCore
 from sidecar.app.settings import AppArgs
 from sidecar.clock import SystemClock
-from sidecar.detect.observations import score_observations
 from sidecar.export import render
 from sidecar.forecast.usage import advise
 from sidecar.salience.alertmanager import WebhookPayload
@@ -96,9 +102,9 @@ class AlertDesk:
                 log.exception("could not read anomaly snapshots")
             await asyncio.sleep(ANOMALY_REFRESH_S)
 
-    async def ingest(self, payload: dict[str, Any]) -> int:
+    async def ingest_many(self, payloads: list[WebhookPayload]) -> list[int]:
         async with self._lock:
-            return await asyncio.to_thread(self.core.ingest, payload)
+            return self.core.ingest_many(payloads)
 
     async def feedback(self, fingerprint: str, label: str) -> bool:
         async with self._lock:
@@ -134,31 +140,7 @@ class Ingress:
     @api.post("/anomaly")
     async def anomaly(self, req: AnomalyRequest) -> dict[str, Any]:
         """Score observations of one target (history, batch or prior basis; see the result)."""
-        now = self.clock.now()
-        obs = [{k: v for k, v in m.items() if k != "timestamp"} for m in req.metrics]
-        ts = [m.get("timestamp", now) for m in req.metrics]
-        results = score_observations(obs, ts, req.threshold)
-        return {
-            "results": [
-                {
-                    "score": r.score,
-                    "anomalous": r.anomalous,
-                    "threshold": r.threshold,
-                    "driver": r.driver,
-                    "basis": r.basis,
-                    "reason": r.reason,
-                    "metrics": {
-                        k: {
-                            "value": m.value,
-                            "score": m.score,
-                            "expected": list(m.expected) if m.expected else None,
-                        }
-                        for k, m in r.metrics.items()
-                    },
-                }
-                for r in results
-            ]
-        }
+        return anomaly_response(req, self.clock.now())
 
     @api.post("/scaling")
     async def scaling(self, req: ScalingRequest) -> dict[str, Any]:
@@ -234,8 +216,14 @@ class Ingress:
         token = self.settings.webhook_token
         if token and authorization != f"Bearer {token}":
             raise HTTPException(status_code=401, detail="missing or wrong bearer token")
-        n = await self.alerts.ingest.remote(payload.model_dump(mode="json"))
+        n = await self._ingest(payload)
         return {"accepted": n, "unknown_fields": list(payload.unknown_fields)}
+
+    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.0, max_concurrent_batches=4)
+    async def _ingest(self, payloads: list[WebhookPayload]) -> list[int]:
+        """Webhook bodies arriving together reach the alert desk in one call (one actor hop)."""
+        result: list[int] = await self.alerts.ingest_many.remote(payloads)
+        return result
 
     @api.get("/alerts/ranked")
     async def alerts_ranked(self) -> dict[str, Any]:
@@ -288,15 +276,20 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
     rules = parsed.load()
     shards = rules.settings.shards
     raw = parsed.model_dump()
+    s = rules.settings
+    # Per deployment: Serve's start-up logging config does not reach the replicas.
+    logs = {"enable_access_log": s.access_log}
     # (the Serve decorator adds .options/.bind; Ray ships no type information for them)
     schedulers = [
-        Scheduler.options(name=f"Scheduler{i}").bind(raw, i, shards)  # type: ignore[attr-defined]
+        Scheduler.options(name=f"Scheduler{i}", logging_config=logs).bind(  # type: ignore[attr-defined]
+            raw, i, shards
+        )
         for i in range(shards)
     ]
-    desk = AlertDesk.bind(raw, schedulers)  # type: ignore[attr-defined]
-    s = rules.settings
+    desk = AlertDesk.options(logging_config=logs).bind(raw, schedulers)  # type: ignore[attr-defined]
     if s.ingress_max_replicas > s.ingress_min_replicas:
         ingress = Ingress.options(  # type: ignore[attr-defined]
+            logging_config=logs,
             autoscaling_config={
                 "min_replicas": s.ingress_min_replicas,
                 "max_replicas": s.ingress_max_replicas,
@@ -306,6 +299,7 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
         )
     else:
         ingress = Ingress.options(  # type: ignore[attr-defined]
+            logging_config=logs,
             num_replicas=max(s.ingress_min_replicas, parsed.ingress_replicas),
             max_ongoing_requests=s.ingress_max_ongoing_requests,
         )

@@ -8,13 +8,15 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 from sidecar.config.loader import load_rules
+from sidecar.config.schema import Settings
 
-__all__ = ["APP_NAME", "run"]
+__all__ = ["APP_NAME", "run", "serve_environment"]
 
 APP_NAME = "sidecar"
 log = logging.getLogger("sidecar")
@@ -25,6 +27,8 @@ def run(config: Sequence[str]) -> int:
     rules = load_rules(list(config))  # bad rules: RuleErrors → exit 2 before anything starts
     s = rules.settings
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    for key, value in serve_environment(s).items():  # read by Serve at import, in every worker
+        os.environ.setdefault(key, value)
     import ray
     from ray import serve
 
@@ -37,6 +41,9 @@ def run(config: Sequence[str]) -> int:
         ray.init(log_to_driver=False)
         where = f"Ray cluster at {os.environ['RAY_ADDRESS']}"
     else:
+        # Ray starts its workers at nice 15, which suits batch jobs; here the workers serve
+        # HTTP next to whatever else runs on the host, so they get the normal priority.
+        os.environ.setdefault("RAY_worker_niceness", "0")
         ray.init(
             address="local",
             include_dashboard=s.ray_dashboard,
@@ -46,8 +53,11 @@ def run(config: Sequence[str]) -> int:
             _metrics_export_port=s.ray_metrics_port,  # Ray's own metrics, for Prometheus
         )
         where = "embedded local Ray"
+    # In direct mode the ingress replica itself takes listen_port; Serve's proxy actor still
+    # runs and gets a spare loopback port that nobody is told about.
+    proxy_port = s.listen_port if s.http_mode == "proxy" else _spare_port(s.listen_host)
     serve.start(
-        http_options={"host": s.listen_host, "port": s.listen_port},
+        http_options={"host": s.listen_host, "port": proxy_port},
         logging_config={"enable_access_log": False},
     )
     serve.run(build_app({"config": tuple(config)}), name=APP_NAME, route_prefix="/", blocking=False)
@@ -84,6 +94,35 @@ def run(config: Sequence[str]) -> int:
         ray.shutdown()
         log.info("stopped")
     return 0
+
+
+def serve_environment(s: Settings) -> dict[str, str]:
+    """Ray Serve's feature flags for `s.http_mode`; they must be set before Ray starts.
+
+    `direct` is Serve's throughput-optimised bundle (the ingress replica runs its own uvicorn,
+    user code on the replica's loop, gRPC between deployments), with the replica's HTTP
+    port range pinned to listen_port, and a short drain on shutdown (no load balancer here
+    needs 30 s to notice).
+    """
+    if s.http_mode == "proxy":
+        return {}
+    end = s.listen_port + max(s.ingress_max_replicas, s.ingress_min_replicas)  # exclusive
+    return {
+        "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
+        "RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT": str(s.listen_port),
+        "RAY_SERVE_DIRECT_INGRESS_MAX_HTTP_PORT": str(min(end, 65536)),
+        "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "1",
+        # A restarted ingress replica must get listen_port back at once (the quarantine
+        # only protects HAProxy's server lists, unused here).
+        "RAY_SERVE_PORT_QUARANTINE_S": "0",
+        "RAY_SERVE_DIRECT_INGRESS_PORT_RETRY_COUNT": "3",
+    }
+
+
+def _spare_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def _reload_all(shards: int) -> None:

@@ -56,7 +56,7 @@ settings:
   data_dir: {data}
   query_timeout: 5s
   query_retries: 0
-  ray_dashboard: false
+  ray_dashboard: {dashboard}
   ray_metrics_port: {ray_port}
 """
 
@@ -69,6 +69,7 @@ class Stack:
     rules_dir: Path
     proc: subprocess.Popen[bytes]
     jump: threading.Event
+    ray_metrics_port: int
 
 
 def _drive(target: MetricsTarget, stop: threading.Event, jump: threading.Event) -> None:
@@ -81,7 +82,12 @@ def _drive(target: MetricsTarget, stop: threading.Event, jump: threading.Event) 
 
 @contextlib.contextmanager
 def running_sidecar(
-    tmp: Path, prometheus_url: str, port: int, wait_ready: bool = True
+    tmp: Path,
+    prometheus_url: str,
+    port: int,
+    wait_ready: bool = True,
+    dashboard: bool = False,
+    ray_port: int | None = None,
 ) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
     """`sidecar run` in a subprocess with the e2e rules; stopped with SIGTERM afterwards."""
     rules_dir = tmp / "rules"
@@ -89,7 +95,11 @@ def running_sidecar(
     (rules_dir / "rules.yaml").write_text(RULES.format())
     (rules_dir / "sidecar.yaml").write_text(
         SETTINGS.format(
-            prometheus=prometheus_url, port=port, data=tmp / "data", ray_port=free_port()
+            prometheus=prometheus_url,
+            port=port,
+            data=tmp / "data",
+            ray_port=ray_port or free_port(),
+            dashboard=str(dashboard).lower(),
         )
     )
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
@@ -128,11 +138,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stop, jump = threading.Event(), threading.Event()
     driver = threading.Thread(target=_drive, args=(target, stop, jump), daemon=True)
     driver.start()
-    port = free_port()
+    port, ray_port = free_port(), free_port()
     prometheus = PrometheusServer(tmp / "prom", [target.address, f"127.0.0.1:{port}"])
     try:
-        with running_sidecar(tmp, prometheus.url, port) as (url, rules_dir, proc):
-            yield Stack(prometheus, target, url, rules_dir, proc, jump)
+        with running_sidecar(tmp, prometheus.url, port, dashboard=True, ray_port=ray_port) as (
+            url,
+            rules_dir,
+            proc,
+        ):
+            yield Stack(prometheus, target, url, rules_dir, proc, jump, ray_port)
     finally:
         stop.set()
         prometheus.close()
@@ -240,6 +254,28 @@ def test_http_bad_input_is_422_with_the_field_path(stack: Stack) -> None:
         timeout=10,
     )
     assert r.status_code == 200 and r.json()["results"][0]["driver"] == "cpu_usage"
+
+
+def test_oversized_body_is_413_and_the_server_keeps_serving(stack: Stack) -> None:
+    from sidecar.app.api import MAX_BODY_BYTES
+
+    big = b'{"metrics": [' + b'{"x": 1.0},' * (MAX_BODY_BYTES // 10) + b'{"x": 1.0}]}'
+    headers = {"Content-Type": "application/json"}
+    r = requests.post(f"{stack.url}/anomaly", data=big, headers=headers, timeout=30)
+    assert r.status_code == 413
+    # a chunked body (no Content-Length) is cut off while it streams in
+    chunks = (big[i : i + 65536] for i in range(0, len(big), 65536))
+    r = requests.post(f"{stack.url}/anomaly", data=chunks, headers=headers, timeout=30)
+    assert r.status_code == 413
+    r = requests.post(f"{stack.url}/anomaly", json={"metrics": [{"x": 1.0}]}, timeout=10)
+    assert r.status_code == 200
+
+
+def test_ray_dashboard_and_ray_metrics_are_reachable(stack: Stack) -> None:
+    r = requests.get("http://127.0.0.1:8265/api/version", timeout=10)
+    assert r.status_code == 200 and "ray_version" in r.json()
+    text = requests.get(f"http://127.0.0.1:{stack.ray_metrics_port}/metrics", timeout=10).text
+    assert any(fam.name.startswith("ray_") for fam in text_string_to_metric_families(text))
 
 
 def test_bad_rule_file_on_reload_keeps_the_old_rules(stack: Stack) -> None:
