@@ -103,6 +103,7 @@ class AlertDesk:
             await asyncio.sleep(ANOMALY_REFRESH_S)
 
     async def ingest_many(self, payloads: list[WebhookPayload]) -> list[int]:
+        # On the loop, not in a thread: a body takes ~0.2 ms of SQLite, less than the hop.
         async with self._lock:
             return self.core.ingest_many(payloads)
 
@@ -219,7 +220,9 @@ class Ingress:
         n = await self._ingest(payload)
         return {"accepted": n, "unknown_fields": list(payload.unknown_fields)}
 
-    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.0, max_concurrent_batches=4)
+    # No waiting for a batch to fill; two batches in flight measured best at 8 and 32 clients
+    # (one serialises on the round trip, four sends batches of one).
+    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.0, max_concurrent_batches=2)
     async def _ingest(self, payloads: list[WebhookPayload]) -> list[int]:
         """Webhook bodies arriving together reach the alert desk in one call (one actor hop)."""
         result: list[int] = await self.alerts.ingest_many.remote(payloads)
