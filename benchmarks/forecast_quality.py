@@ -153,7 +153,9 @@ class Sim:
     perfect: float = 0.0
 
 
-def simulate(t: Array, y: Array, sim: Sim, lead_s: float = 300.0) -> None:
+def simulate(
+    t: Array, y: Array, sim: Sim, levels: tuple[float, ...], lead_s: float = 300.0
+) -> None:
     n = y.size
     step = float(np.median(np.diff(t)))
     lead = max(1, int(round(lead_s / step)))
@@ -176,8 +178,9 @@ def simulate(t: Array, y: Array, sim: Sim, lead_s: float = 300.0) -> None:
         res.append(v - float(ets.predict(1)[0]))
     sigma = float(np.std(res)) or 1.0
     need = np.ceil(load / cap)
-    decided: dict[str, list[int]] = {"hpa": [], "ets_upper": [], "sidecar": []}
-    memory = ScalingMemory()
+    decided: dict[str, list[int]] = {"hpa": [], "ets_upper": []}
+    decided.update({f"sidecar@{lv:g}": [] for lv in levels})
+    memories = {lv: ScalingMemory() for lv in levels}
     hpa_current = int(need[fit_n - 1])
     hpa_hist: list[tuple[int, int]] = []
     for i in range(fit_n, n):
@@ -190,9 +193,12 @@ def simulate(t: Array, y: Array, sim: Sim, lead_s: float = 300.0) -> None:
         decided["hpa"].append(hpa_current)
         e_up = float(np.max(ets.predict(lead + 1) + Z90 * sigma * np.sqrt(np.arange(1, lead + 2))))
         decided["ets_upper"].append(max(1, math.ceil(e_up / cap)))
-        fc: Forecast = ours.forecast(lead + 1, 0.9)
-        rec, memory = recommend(fc, policy, now_load, float(t[i - 1]), memory=memory)
-        decided["sidecar"].append(rec.replicas)
+        for lv in levels:
+            fc: Forecast = ours.forecast(lead + 1, lv)
+            rec, memories[lv] = recommend(
+                fc, policy, now_load, float(t[i - 1]), memory=memories[lv]
+            )
+            decided[f"sidecar@{lv:g}"].append(rec.replicas)
         ets.step(float(y[i - 1]))
         ours.update(float(t[i - 1]), float(y[i - 1]))
     # a decision made at step i serves from i + lead on; until then the previous one runs
@@ -209,6 +215,12 @@ def simulate(t: Array, y: Array, sim: Sim, lead_s: float = 300.0) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="4 crane traces and 2 synthetic")
+    ap.add_argument(
+        "--levels",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[0.9],
+        help="interval levels whose upper bound sizes the sidecar's replicas",
+    )
     args = ap.parse_args()
     files = sorted(glob.glob(str(CRANE / "*.csv")))
     series = [(Path(f).stem, *np.loadtxt(f, delimiter=",", skiprows=1).T) for f in files]
@@ -223,7 +235,7 @@ def main() -> None:
             step = float(np.median(np.diff(t)))
             horizons = {"1h": int(round(3600 / step)), "6h": int(round(6 * 3600 / step))}
             backtest(t, y, tally, horizons, every=max(1, int(round(1800 / step))))
-            simulate(t, y, sim)
+            simulate(t, y, sim, tuple(args.levels))
             bar.update(1)
     print(f"{len(series)} series; {time.process_time() - started:.0f} CPU-s")
     print(f"{'method':<24}{'MASE 1h':>9}{'MASE 6h':>9}{'cover90 1h':>12}{'cover90 6h':>12}")
@@ -235,7 +247,7 @@ def main() -> None:
     print(
         f"\nautoscaling ({sim.steps} steps): under-provisioned steps and replica-hours vs perfect foresight"
     )
-    for k in ("hpa", "ets_upper", "sidecar"):
+    for k in sim.under:
         print(f"{k:<24}{100 * sim.under[k] / sim.steps:>8.2f}%{sim.cost[k] / sim.perfect:>8.2f}x")
 
 

@@ -376,7 +376,11 @@ class Engine:
             if r.scaling is not None:
                 finite = y[np.isfinite(y)]
                 load_now = float(finite[-1]) if finite.size else 0.0
-                rec, state.memory = recommend(fc, r.scaling, load_now, now, current, state.memory)
+                level = r.scaling.level or r.level
+                sized = fc if level == r.level else state.model.forecast(horizon, level)
+                rec, state.memory = recommend(
+                    sized, r.scaling, load_now, now, current, state.memory
+                )
                 fs.replicas[f.key] = ReplicaPoint(
                     r.name,
                     f.key.labels,

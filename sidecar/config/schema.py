@@ -358,6 +358,11 @@ class ScalingPolicy(_Strict):
     hpa_tolerance: Annotated[float, Field(ge=0, lt=1)] = Field(
         default=0.1, description="The HPA's tolerance, accounted for so it is not applied twice."
     )
+    level: Annotated[float, Field(ge=0.5, lt=1)] | None = Field(
+        default=None,
+        description="Interval level whose upper bound sizes the replicas (higher: fewer "
+        "under-provisioned minutes, more replica-hours); none = the forecast rule's level.",
+    )
     dry_run: bool = Field(default=False, description="Report only; export no recommendation.")
 
     @field_validator("max_replicas")
