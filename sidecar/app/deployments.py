@@ -1,7 +1,7 @@
 """The Ray Serve deployments: Scheduler shards and AlertDesk own state; Ingress is stateless.
 
 `build_app(args)` composes them with `.bind()` the documented way; `sidecar run` and
-`serve run sidecar.app.deployments:build_app` both use it. Blocking work (Prometheus
+`serve run sidecar.app.build:build_app` (which re-exports it) both use it. Blocking work (Prometheus
 queries, model fits, SQLite) stays off the event loop (`asyncio.to_thread`).
 """
 
