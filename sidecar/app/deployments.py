@@ -136,6 +136,8 @@ class Ingress:
         self.scorer = SalienceScorer(rules.salience)
         self.schedulers = schedulers
         self.alerts = alerts
+        # bound once: `handle.method` builds a new handle (options copy) on every access
+        self._ingest_many = alerts.options(method_name="ingest_many")
         self.clock = SystemClock()
 
     @api.post("/anomaly")
@@ -225,7 +227,7 @@ class Ingress:
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.0, max_concurrent_batches=2)
     async def _ingest(self, payloads: list[WebhookPayload]) -> list[int]:
         """Webhook bodies arriving together reach the alert desk in one call (one actor hop)."""
-        result: list[int] = await self.alerts.ingest_many.remote(payloads)
+        result: list[int] = await self._ingest_many.remote(payloads)
         return result
 
     @api.get("/alerts/ranked")
