@@ -54,6 +54,9 @@ class BaselineParams:
     variance_k: float = 1.5
     variance_h: float = 12.0
     complexity_penalty: float = 0.1
+    quantum_floor: float = 0.5
+    """Sigma never drops below this fraction of the series' smallest step (its resolution):
+    an integer gauge that sits still and blips by 1 now and then is not alarming each time."""
 
     bins: tuple[int, ...] = field(init=False)
     """Profile bins per period: 5-minute bins for a day, 30-minute for longer periods."""
@@ -86,8 +89,10 @@ class BaselineState:
         "nv",
         "perf",
         "prof",
+        "quantum",
         "t_first",
         "t_last",
+        "x_last",
     )
 
     def __init__(self, params: BaselineParams, xp: Ops, n: int | None) -> None:
@@ -104,6 +109,8 @@ class BaselineState:
         self.t_first = xp.full(size, math.nan)
         self.t_last = xp.full(size, math.nan)
         self.dt = xp.full(size, math.nan)
+        self.x_last = xp.full(size, math.nan)
+        self.quantum = zeros()  # smallest nonzero step seen so far; 0 = none yet
         self.lev = per_candidate()
         self.b = per_candidate()
         self.err = per_candidate()
@@ -185,7 +192,7 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         else:
             i0s.append(None)
             ws.append(None)
-        floor = 1e-9 * abs(lev) + 1e-12
+        floor = xp.maximum(1e-9 * abs(lev) + 1e-12, params.quantum_floor * s.quantum)
         sig = xp.maximum(SIGMA_PER_MAD * s.err[c], floor)
         r = xs - p
         u = r / sig
@@ -328,6 +335,11 @@ def learn(
         s.nn[c] = xp.where(seen, nn, s.nn[c])
         s.cv[c] = xp.where(seen, cv, s.cv[c])
         s.nv[c] = xp.where(seen, nv, s.nv[c])
+    # the series' resolution: the smallest nonzero step between learned samples
+    dx = abs(ev.x - xp.where(xp.isnan(s.x_last), ev.x, s.x_last))
+    finer = seen & (dx > 0.0) & ((s.quantum == 0.0) | (dx < s.quantum))
+    s.quantum = xp.where(finer, dx, s.quantum)
+    s.x_last = xp.where(seen, ev.x, s.x_last)
     s.dt = xp.where(seen & xp.not_(first), new_dt, s.dt)
     s.t_first = xp.where(do, t_first, s.t_first)
     s.t_last = xp.where(seen, t, s.t_last)

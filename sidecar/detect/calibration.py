@@ -159,9 +159,14 @@ def score_of(p: Any) -> Any:
 
 
 def update(cal: Calibration, xp: Ops, stat: Any, mask: Any = True) -> None:
-    """Count `stat` in its bin where `mask` (NaN statistics are not counted)."""
+    """Count `stat` in its bin where `mask` (NaN statistics are not counted).
+
+    Statistics in the open last bin (100 sigma and more) are never counted: that far out is
+    not noise of any kind (the baseline's sigma has a resolution floor), and one such sample
+    would otherwise cap every later score for as long as the histogram remembers it.
+    """
     if isinstance(xp, ScalarOps):
-        if not mask or math.isnan(stat):
+        if not mask or math.isnan(stat) or stat >= EDGES[-1]:
             return
         counts: list[float] = cal.counts
         counts[_bin_of(min(stat, 1e300))] += 1.0
@@ -171,7 +176,7 @@ def update(cal: Calibration, xp: Ops, stat: Any, mask: Any = True) -> None:
                 counts[j] *= 0.5
             cal.total *= 0.5
         return
-    do = np.asarray(mask, dtype=bool) & ~np.isnan(stat)
+    do = np.asarray(mask, dtype=bool) & ~np.isnan(stat) & ~(stat >= EDGES[-1])
     s = np.where(np.isnan(stat), 0.0, np.minimum(stat, 1e300))
     k = np.clip(np.searchsorted(np.asarray(EDGES), s, side="right") - 1, 0, _BINS - 1)
     rows = np.flatnonzero(do)
