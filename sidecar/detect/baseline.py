@@ -55,6 +55,9 @@ class BaselineParams:
     variance_h: float = 12.0
     complexity_penalty: float = 0.1
     quantum_floor: float = 0.5
+    stuck_gain: float = 2.0
+    """Each sample of an unchanged value counts this many sigma, times how rarely the series
+    repeats a value: three identical samples of a series that never repeats read as 6."""
     """Sigma never drops below this fraction of the series' smallest step (its resolution):
     an integer gauge that sits still and blips by 1 now and then is not alarming each time."""
 
@@ -90,6 +93,8 @@ class BaselineState:
         "perf",
         "prof",
         "quantum",
+        "rep",
+        "run",
         "t_first",
         "t_last",
         "x_last",
@@ -111,6 +116,8 @@ class BaselineState:
         self.dt = xp.full(size, math.nan)
         self.x_last = xp.full(size, math.nan)
         self.quantum = zeros()  # smallest nonzero step seen so far; 0 = none yet
+        self.rep = zeros()  # how often a sample repeats the previous value (EWMA)
+        self.run = zeros()  # samples in a row that repeated the previous value
         self.lev = per_candidate()
         self.b = per_candidate()
         self.err = per_candidate()
@@ -157,6 +164,9 @@ class Evaluation:
     # read-outs of the selected candidate
     z: Any
     cusum: Any  # max(cp, cn, cv) / h after this sample
+    same: Any  # this sample repeats the previous value exactly
+    run: Any  # repeats in a row, this one included
+    stuck: Any  # the run read as a deviation (sigma-like), large for series that seldom repeat
     center: Any
     spread: Any  # sigma of the selected candidate
     warm: Any
@@ -229,6 +239,9 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
     # a value too large to learn (or infinite) is maximally anomalous, not missing
     z = xp.where(xp.not_(ok) & xp.not_(xp.isnan(x)), xp.inf, z)
     warm = s.n >= params.warmup
+    same = ok & (xs == s.x_last)
+    run = xp.where(same, s.run + 1.0, 0.0)
+    stuck = run * (1.0 - s.rep) * params.stuck_gain
     return Evaluation(
         x=xs,
         t=t,
@@ -244,6 +257,9 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         cv=cvs,
         z=z,
         cusum=cus / params.cusum_h,
+        same=same,
+        run=run,
+        stuck=stuck,
         center=center,
         spread=spread,
         warm=warm,
@@ -340,6 +356,8 @@ def learn(
     finer = seen & (dx > 0.0) & ((s.quantum == 0.0) | (dx < s.quantum))
     s.quantum = xp.where(finer, dx, s.quantum)
     s.x_last = xp.where(seen, ev.x, s.x_last)
+    s.rep = xp.where(do & xp.not_(first), s.rep + al * (xp.where(ev.same, 1.0, 0.0) - s.rep), s.rep)
+    s.run = xp.where(seen, ev.run, s.run)
     s.dt = xp.where(seen & xp.not_(first), new_dt, s.dt)
     s.t_first = xp.where(do, t_first, s.t_first)
     s.t_last = xp.where(seen, t, s.t_last)

@@ -22,4 +22,4 @@ class ChangePoint(UnivariateDetector):
     targets = ("level_shift", "variance")  # an isolated spike is not a change point
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:
-        return CUSUM_TO_Z * ev.cusum
+        return xp.maximum(CUSUM_TO_Z * ev.cusum, ev.stuck)

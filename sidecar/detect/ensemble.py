@@ -19,4 +19,4 @@ class Ensemble(UnivariateDetector):
     kind = "ensemble"
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:
-        return xp.maximum(ev.z, CUSUM_TO_Z * ev.cusum)
+        return xp.maximum(xp.maximum(ev.z, CUSUM_TO_Z * ev.cusum), ev.stuck)

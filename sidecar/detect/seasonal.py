@@ -20,4 +20,4 @@ class SeasonalRobustZ(UnivariateDetector):
     kind = "seasonal_robust_z"
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:
-        return ev.z
+        return xp.maximum(ev.z, ev.stuck)
