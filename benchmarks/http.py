@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from tests.rig import free_port, wait_until
+from tests.rig import ManagedProcess, free_port, ray_child_env, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 ANOMALY = {"metrics": [{"cpu_usage": 0.95, "memory_usage": 0.8, "timestamp": 1234567890}]}
@@ -114,14 +112,12 @@ def _measure_sidecar(
         f"  ray_metrics_port: {free_port()}\n  query_retries: 0\n  interval: 30s\n"
         f"  http_mode: {mode}\n"
     )
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-    proc = subprocess.Popen(
+    proc = ManagedProcess(
         [sys.executable, "-m", "sidecar", "run", "--config", str(rules)],
+        tmp / f"sidecar-{mode}.log",
+        env=ray_child_env(),
         cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stop_timeout=60,
     )
     try:
         wait_until(
@@ -132,12 +128,7 @@ def _measure_sidecar(
         time.sleep(2)
         return _measure(f"http://127.0.0.1:{sport}", seconds, tmp, alerts_body)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        proc.stop()
 
 
 def main() -> None:
@@ -157,10 +148,11 @@ def main() -> None:
         tmp = Path(tmpdir)
         port = free_port()
         (tmp / "bare.py").write_text(BARE_APP)
-        bare = subprocess.Popen(
+        bare = ManagedProcess(
             [sys.executable, str(tmp / "bare.py"), str(port), str(tmp / "bare-data")],
+            tmp / "bare.log",
             cwd=ROOT,
-            start_new_session=True,
+            stop_timeout=30,
         )
         try:
             wait_until(
@@ -172,8 +164,7 @@ def main() -> None:
             )
             bare_res = _measure(f"http://127.0.0.1:{port}", args.seconds, tmp, alerts_body)
         finally:
-            os.killpg(bare.pid, signal.SIGTERM)
-            bare.wait(timeout=30)
+            bare.stop()
         serve_res = {
             mode: _measure_sidecar(mode, args.seconds, tmp, alerts_body) for mode in args.modes
         }

@@ -9,6 +9,7 @@ which the fixtures call also when a test fails.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import shutil
 import signal
@@ -61,14 +62,32 @@ def require_binary(name: str) -> str:
 
 
 class ManagedProcess:
-    """A child process in its own session, with its output in a log file."""
+    """A child process in its own session, with its output in a log file.
 
-    def __init__(self, argv: list[str], log: Path) -> None:
+    `stop` sends SIGTERM (a clean shutdown is part of what is tested) and kills the whole
+    session only if it has not exited within `stop_timeout` seconds.
+    """
+
+    def __init__(
+        self,
+        argv: list[str],
+        log: Path,
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        stop_timeout: float = 10.0,
+    ) -> None:
         self.argv = argv
         self.log = log
+        self.stop_timeout = stop_timeout
         self._log_fh = log.open("wb")
         self.proc = subprocess.Popen(
-            argv, stdout=self._log_fh, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            stdout=self._log_fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            cwd=cwd,
         )
 
     def alive(self) -> bool:
@@ -81,11 +100,16 @@ class ManagedProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=self.stop_timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         self._log_fh.close()
+
+
+def ray_child_env() -> dict[str, str]:
+    """The environment for a child that starts Ray: no auth prompt, no usage reporting."""
+    return {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
 
 
 class MetricsTarget:

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -28,7 +25,15 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ROOT
-from tests.rig import AlertmanagerServer, MetricsTarget, PrometheusServer, free_port, wait_until
+from tests.rig import (
+    AlertmanagerServer,
+    ManagedProcess,
+    MetricsTarget,
+    PrometheusServer,
+    free_port,
+    ray_child_env,
+    wait_until,
+)
 
 RULES = """\
 detectors:
@@ -67,7 +72,7 @@ class Stack:
     target: MetricsTarget
     url: str
     rules_dir: Path
-    proc: subprocess.Popen[bytes]
+    proc: ManagedProcess
     jump: threading.Event
     ray_metrics_port: int
 
@@ -88,7 +93,7 @@ def running_sidecar(
     wait_ready: bool = True,
     dashboard: bool = False,
     ray_port: int | None = None,
-) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+) -> Iterator[tuple[str, Path, ManagedProcess]]:
     """`sidecar run` in a subprocess with the e2e rules; stopped with SIGTERM afterwards."""
     rules_dir = tmp / "rules"
     rules_dir.mkdir()
@@ -102,15 +107,12 @@ def running_sidecar(
             dashboard=str(dashboard).lower(),
         )
     )
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-    log = (tmp / "sidecar.log").open("wb")
-    proc = subprocess.Popen(
+    proc = ManagedProcess(
         [sys.executable, "-m", "sidecar", "run", "--config", str(rules_dir)],
+        tmp / "sidecar.log",
+        env=ray_child_env(),
         cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        stop_timeout=60,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -122,13 +124,7 @@ def running_sidecar(
             )
         yield url, rules_dir, proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        log.close()
+        proc.stop()
 
 
 @pytest.fixture(scope="module")

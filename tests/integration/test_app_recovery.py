@@ -30,7 +30,7 @@ def test_prometheus_down_at_start_then_up_recovers_without_restart(tmp_path: Pat
                 )
                 ok = {lab["rule"]: v for lab, v in _metrics(url)["sidecar_rule_last_run_success"]}
                 assert ok["e2e"] == 1.0
-                assert proc.poll() is None  # the same process: recovered, not restarted
+                assert proc.alive()  # the same process: recovered, not restarted
             finally:
                 prometheus.close()
     finally:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import requests
 
 from tests.conftest import ROOT
-from tests.rig import free_port, wait_until
+from tests.rig import ManagedProcess, free_port, ray_child_env, wait_until
 
 
 def test_serve_run_deploys_the_app_from_a_config_file(tmp_path: Path) -> None:
@@ -31,16 +28,13 @@ def test_serve_run_deploys_the_app_from_a_config_file(tmp_path: Path) -> None:
         "    import_path: sidecar.app.build:build_app\n"
         f"    args: {{config: ['{rules}']}}\n"
     )
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
     serve = str(Path(sys.executable).with_name("serve"))
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
+    proc = ManagedProcess(
         [serve, "run", str(config)],
+        tmp_path / "serve.log",
+        env=ray_child_env(),
         cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        stop_timeout=60,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -49,10 +43,4 @@ def test_serve_run_deploys_the_app_from_a_config_file(tmp_path: Path) -> None:
         assert r.status_code == 200 and r.json()["results"][0]["basis"] == "prior"
         assert "sidecar_source_up" in requests.get(f"{url}/metrics", timeout=10).text
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        log.close()
+        proc.stop()
