@@ -1,4 +1,5 @@
-"""The Ray Serve deployments: Scheduler shards and AlertDesk own state; Ingress is stateless.
+"""The Ray Serve deployments: Scheduler shards own the rules; the alert book has one owner
+(`AlertOwner`: inside the ingress when it has one replica, else the `AlertDesk` deployment).
 
 `build_app(args)` composes them with `.bind()` the documented way; `sidecar run` and
 `serve run sidecar.app.build:build_app` (which re-exports it) both use it. Blocking work (Prometheus
@@ -37,7 +38,7 @@ from sidecar.salience.events import score_event
 from sidecar.salience.scorer import SalienceScorer
 from sidecar.snapshot import Snapshot
 
-__all__ = ["AlertDesk", "Ingress", "Scheduler", "build_app"]
+__all__ = ["AlertDesk", "AlertOwner", "Ingress", "Scheduler", "build_app"]
 
 log = logging.getLogger("sidecar.app")
 ANOMALY_REFRESH_S = 15.0
@@ -78,13 +79,12 @@ class Scheduler:
             raise RuntimeError("the tick loop is dead or stuck")
 
 
-@serve.deployment(num_replicas=1, max_ongoing_requests=100, ray_actor_options={"num_cpus": 0})
-class AlertDesk:
-    """The single owner of the alert book."""
+class AlertOwner:
+    """The single owner of the alert book: its lock, and the loop that follows the shards'
+    anomalies. It lives in the ingress replica when there is only one (no actor hop per
+    webhook), else in the `AlertDesk` deployment that every ingress replica calls."""
 
-    async def __init__(  # type: ignore[misc]
-        self, args: dict[str, Any], schedulers: list[DeploymentHandle[Any]]
-    ) -> None:
+    def __init__(self, args: dict[str, Any], schedulers: list[DeploymentHandle[Any]]) -> None:
         rules = AppArgs.model_validate(args).load()
         self.core = AlertDeskCore(rules.salience, rules.settings.data_dir)
         self.schedulers = schedulers
@@ -103,7 +103,7 @@ class AlertDesk:
             await asyncio.sleep(ANOMALY_REFRESH_S)
 
     async def ingest_many(self, payloads: list[WebhookPayload]) -> list[int]:
-        # On the loop, not in a thread: a body takes ~0.2 ms of SQLite, less than the hop.
+        # On the loop, not in a thread: a body takes ~0.2 ms of SQLite, less than a hop.
         async with self._lock:
             return self.core.ingest_many(payloads)
 
@@ -120,25 +120,46 @@ class AlertDesk:
             return await asyncio.to_thread(self.core.snapshot)
 
 
+@serve.deployment(num_replicas=1, max_ongoing_requests=100, ray_actor_options={"num_cpus": 0})
+class AlertDesk(AlertOwner):
+    """The alert owner as its own deployment, for apps with several ingress replicas."""
+
+    # Serve supports async constructors (the owner needs the replica's running loop).
+    async def __init__(  # type: ignore[misc]
+        self, args: dict[str, Any], schedulers: list[DeploymentHandle[Any]]
+    ) -> None:
+        super().__init__(args, schedulers)
+
+
 @serve.deployment(max_ongoing_requests=200, ray_actor_options={"num_cpus": 0})
 @serve.ingress(api)
 class Ingress:
     """Stateless HTTP front: validates, calls the owners or the pure core functions."""
 
-    def __init__(
+    async def __init__(  # type: ignore[misc]
         self,
         args: dict[str, Any],
         schedulers: list[DeploymentHandle[Any]],
-        alerts: DeploymentHandle[Any],
+        alerts: DeploymentHandle[Any] | None,
     ) -> None:
         rules = AppArgs.model_validate(args).load()
         self.settings = rules.settings
         self.scorer = SalienceScorer(rules.salience)
         self.schedulers = schedulers
+        # `alerts` is None when this is the only ingress replica: it owns the book itself
         self.alerts = alerts
-        # bound once: `handle.method` builds a new handle (options copy) on every access
-        self._ingest_many = alerts.options(method_name="ingest_many")
+        self.owner = AlertOwner(args, schedulers) if alerts is None else None
+        if alerts is not None:
+            # bound once: `handle.method` builds a new handle (options copy) on every access
+            self._ingest_many = alerts.options(method_name="ingest_many")
         self.clock = SystemClock()
+
+    async def _alerts(self, method: str, *args: Any) -> Any:
+        """Call the alert owner, in this replica or the AlertDesk deployment."""
+        if self.owner is not None:
+            return await getattr(self.owner, method)(*args)
+        assert self.alerts is not None
+        return await getattr(self.alerts, method).remote(*args)
 
     @api.post("/anomaly")
     async def anomaly(self, req: AnomalyRequest) -> dict[str, Any]:
@@ -219,7 +240,10 @@ class Ingress:
         token = self.settings.webhook_token
         if token and authorization != f"Bearer {token}":
             raise HTTPException(status_code=401, detail="missing or wrong bearer token")
-        n = await self._ingest(payload)
+        if self.owner is not None:
+            [n] = await self.owner.ingest_many([payload])
+        else:
+            n = await self._ingest(payload)
         return {"accepted": n, "unknown_fields": list(payload.unknown_fields)}
 
     # No waiting for a batch to fill; two batches in flight measured best at 8 and 32 clients
@@ -233,13 +257,13 @@ class Ingress:
     @api.get("/alerts/ranked")
     async def alerts_ranked(self) -> dict[str, Any]:
         """Firing alerts, most salient first, with reasons."""
-        ranked = await self.alerts.ranked.remote()
+        ranked = await self._alerts("ranked")
         return {"alerts": ranked}
 
     @api.post("/alerts/feedback")
     async def alerts_feedback(self, req: FeedbackRequest) -> dict[str, Any]:
         """Mark an alert actionable or noise; spreads cautiously to its template and workload."""
-        ok = await self.alerts.feedback.remote(req.fingerprint, req.label)
+        ok = await self._alerts("feedback", req.fingerprint, req.label)
         if not ok:
             raise HTTPException(status_code=404, detail=f"unknown fingerprint {req.fingerprint!r}")
         return {"recorded": True}
@@ -248,7 +272,7 @@ class Ingress:
     async def metrics(self, request: Request) -> Response:
         """Prometheus exposition of every shard's and the alert desk's snapshot."""
         snaps = await asyncio.gather(
-            *(h.snapshot.remote() for h in self.schedulers), self.alerts.snapshot.remote()
+            *(h.snapshot.remote() for h in self.schedulers), self._alerts("snapshot")
         )
         body, content_type = render(snaps, request.headers.get("accept", ""))
         return Response(content=body, media_type=content_type)
@@ -291,7 +315,12 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
         )
         for i in range(shards)
     ]
-    desk = AlertDesk.options(logging_config=logs).bind(raw, schedulers)  # type: ignore[attr-defined]
+    replicas = max(s.ingress_min_replicas, parsed.ingress_replicas)
+    one_ingress = s.ingress_max_replicas <= s.ingress_min_replicas and replicas == 1
+    # One ingress replica owns the alert book itself; several share an AlertDesk deployment.
+    desk = (
+        None if one_ingress else AlertDesk.options(logging_config=logs).bind(raw, schedulers)  # type: ignore[attr-defined]
+    )
     if s.ingress_max_replicas > s.ingress_min_replicas:
         ingress = Ingress.options(  # type: ignore[attr-defined]
             logging_config=logs,
@@ -305,7 +334,7 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
     else:
         ingress = Ingress.options(  # type: ignore[attr-defined]
             logging_config=logs,
-            num_replicas=max(s.ingress_min_replicas, parsed.ingress_replicas),
+            num_replicas=replicas,
             max_ongoing_requests=s.ingress_max_ongoing_requests,
         )
     return ingress.bind(raw, schedulers, desk)

@@ -63,7 +63,7 @@ settings:
   query_retries: 0
   ray_dashboard: {dashboard}
   ray_metrics_port: {ray_port}
-"""
+{extra}"""
 
 
 @dataclass
@@ -93,6 +93,7 @@ def running_sidecar(
     wait_ready: bool = True,
     dashboard: bool = False,
     ray_port: int | None = None,
+    extra_settings: str = "",
 ) -> Iterator[tuple[str, Path, ManagedProcess]]:
     """`sidecar run` in a subprocess with the e2e rules; stopped with SIGTERM afterwards."""
     rules_dir = tmp / "rules"
@@ -105,6 +106,7 @@ def running_sidecar(
             data=tmp / "data",
             ray_port=ray_port or free_port(),
             dashboard=str(dashboard).lower(),
+            extra=extra_settings,
         )
     )
     proc = ManagedProcess(
