@@ -350,7 +350,8 @@ class Engine:
                 if np.sum(np.isfinite(y[known])) < 20:
                     continue
                 state = fs.series[f.key] = _ForecastSeries(
-                    AutoForecaster(horizon=horizon, model=model).fit(
+                    # errors are kept per step: no more steps than the rule forecasts
+                    AutoForecaster(horizon=horizon, model=model, max_horizon=horizon).fit(
                         np.asarray(f.t[known], dtype=np.float64),
                         np.asarray(y[known], dtype=np.float64),
                     ),

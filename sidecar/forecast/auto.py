@@ -90,7 +90,7 @@ class AutoForecaster:
             for m in candidates(y, step, self.model)
         ]
         scores = [f.mae(self.horizon) for f in fitted]
-        self.candidates_ = fitted
+        # only the winner is kept: each candidate holds its out-of-sample errors per step
         self.chosen_ = fitted[int(np.argmin(scores))]
         self.scores_ = {f.name: s for f, s in zip(fitted, scores, strict=True)}
         return self
