@@ -12,7 +12,6 @@ of what the series actually does, whatever the model gets wrong.
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import Self
 
 import numpy as np
@@ -51,13 +50,16 @@ class ConformalForecaster:
         self.index0_ = int(round(t[0] / self.step_))
         n = y.size
         held = min(int(n * self.holdout), max(0, n - 10))
-        self.errors_: list[deque[float]] = [
-            deque(maxlen=self.memory) for _ in range(self.max_horizon)
-        ]
-        self.pending_: deque[Array] = deque(maxlen=self.max_horizon)
+        H = self.max_horizon
+        # ring buffers: errors_[h, i] is the i-th (mod memory) |error| of an (h+1)-step forecast;
+        # pending_[o % H] is the forecast made at origin o (H steps of it are ever needed)
+        self.errors_ = np.zeros((H, self.memory))
+        self.counts_ = np.zeros(H, dtype=np.int64)
+        self.pending_ = np.full((H, H), np.nan)
+        self.origin_ = 0
         self.model.fit_points(y[: n - held], self.index0_)
         self.last_t_ = float(t[n - held - 1])
-        self.pending_.append(self.model.predict(self.max_horizon))
+        self.pending_[0] = self.model.predict(H)
         for ti, yi in zip(t[n - held :].tolist(), y[n - held :].tolist(), strict=True):
             self.update(ti, yi)
         return self
@@ -65,19 +67,24 @@ class ConformalForecaster:
     def update(self, t: float, y: float) -> None:
         """Follow one new sample (NaN = gap); records the errors of forecasts made for it."""
         self._check()
+        H = self.max_horizon
         if math.isfinite(y):
-            for h, pred in enumerate(reversed(self.pending_)):  # h = 0: made one step ago
-                if h < self.max_horizon:
-                    self.errors_[h].append(abs(y - float(pred[h])))
+            k = min(self.origin_ + 1, H)  # forecasts made 1 … k steps ago exist
+            h = np.arange(k)
+            errs = np.abs(y - self.pending_[(self.origin_ - h) % H, h])
+            slot = self.counts_[:k] % self.memory
+            self.errors_[h, slot] = errs
+            self.counts_[:k] += 1
         self.model.step(y)
         self.last_t_ = t
-        self.pending_.append(self.model.predict(self.max_horizon))
+        self.origin_ += 1
+        self.pending_[self.origin_ % H] = self.model.predict(H)
 
     def forecast(self, horizon: int, level: float = 0.9) -> Forecast:
         """The next `horizon` samples with a central `level` interval."""
         self._check()
         horizon = min(horizon, self.max_horizon)
-        mean = np.asarray(self.pending_[-1][:horizon], dtype=np.float64)
+        mean = np.array(self.pending_[self.origin_ % self.max_horizon, :horizon], dtype=np.float64)
         half = self.half_widths(horizon, level)
         ts = self.last_t_ + self.step_ * np.arange(1, horizon + 1)
         return Forecast(ts, mean, mean - half, mean + half, level, self.model.name)
@@ -86,11 +93,10 @@ class ConformalForecaster:
         """Conformal half-width per step; steps with too few errors scale the nearest known."""
         out = np.full(horizon, math.nan)
         for h in range(horizon):
-            errs = self.errors_[h]
-            n = len(errs)
+            n = int(min(self.counts_[h], self.memory))
             if n >= 10:
                 q = min(1.0, math.ceil((n + 1) * level) / n)
-                out[h] = float(np.quantile(np.fromiter(errs, float, n), q))
+                out[h] = float(np.quantile(self.errors_[h, :n], q))
         known = np.flatnonzero(np.isfinite(out))
         if known.size == 0:
             return np.zeros(horizon)
@@ -102,8 +108,9 @@ class ConformalForecaster:
     def mae(self, h: int) -> float:
         """Mean absolute out-of-sample error at step h (1-based); inf if none yet."""
         self._check()
-        errs = self.errors_[min(h, self.max_horizon) - 1]
-        return float(np.mean(errs)) if errs else math.inf
+        row = min(h, self.max_horizon) - 1
+        n = int(min(self.counts_[row], self.memory))
+        return float(np.mean(self.errors_[row, :n])) if n else math.inf
 
     def _check(self) -> None:
         if "errors_" not in self.__dict__:
