@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 
 from tests.integration.test_app_e2e import running_sidecar
-from tests.rig import free_port
+from tests.rig import free_port, wait_until
 
 
 def _two_free_ports() -> int:
@@ -32,7 +32,8 @@ def test_an_alert_posted_to_one_replica_is_ranked_by_the_other(tmp_path: Path) -
     prom = f"http://127.0.0.1:{free_port()}"  # down: the app must still serve
     with running_sidecar(tmp_path, prom, port, extra_settings=extra) as (url, _, _proc):
         other = f"http://127.0.0.1:{port + 1}"
-        assert requests.get(f"{other}/healthz", timeout=10).status_code == 200
+        # /readyz answered on the first replica; the second may still be starting
+        wait_until(lambda: requests.get(f"{other}/healthz", timeout=2).ok, 60, "replica 2")
         body = {
             "version": "4",
             "status": "firing",
