@@ -30,7 +30,7 @@ class ConformalForecaster:
     """fit(t, y) → update(t, y) … → forecast(h, level): a point model plus conformal intervals."""
 
     def __init__(
-        self, model: PointModel, max_horizon: int = 360, memory: int = 1000, holdout: float = 0.25
+        self, model: PointModel, max_horizon: int = 360, memory: int = 3000, holdout: float = 0.25
     ) -> None:
         self.model = model
         self.max_horizon = max_horizon
