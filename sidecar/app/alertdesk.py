@@ -33,19 +33,12 @@ class AlertDeskCore:
         self.clock = SystemClock()
         self.book = AlertBook(salience, Path(data_dir) / "alerts.sqlite")
 
-    def ingest(self, payload: WebhookPayload | dict[str, Any]) -> int:
-        """Apply a webhook body (validated here if still a dict); returns its alert count."""
-        p = (
-            payload
-            if isinstance(payload, WebhookPayload)
-            else WebhookPayload.model_validate(payload)
-        )
-        self.book.ingest(p, self.clock.now())
-        return len(p.alerts)
-
     def ingest_many(self, payloads: list[WebhookPayload]) -> list[int]:
-        """`ingest` for bodies that arrived together, in order (one actor call for all)."""
-        return [self.ingest(p) for p in payloads]
+        """Apply validated webhook bodies, in order; returns each one's alert count."""
+        now = self.clock.now()
+        for p in payloads:
+            self.book.ingest(p, now)
+        return [len(p.alerts) for p in payloads]
 
     def feedback(self, fingerprint: str, label: FeedbackLabel) -> bool:
         return self.book.feedback(fingerprint, label, self.clock.now())
