@@ -15,7 +15,7 @@ from typing import Any, Protocol, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from sidecar.detect import calibration
+from sidecar.detect import baseline_scalar, calibration
 from sidecar.detect.baseline import (
     BaselineParams,
     BaselineState,
@@ -120,7 +120,7 @@ class UnivariateDetector:
         params = self.params_
         evs = {}
         for c, v in x.items():
-            ev = evaluate(params, self._state(c)[0], SCALAR, float(t), float(v))
+            ev = baseline_scalar.evaluate_one(params, self._state(c)[0], float(t), float(v))
             evs[c] = (ev, float(self._statistic(ev, SCALAR)))
         self.__dict__["_last"] = (key, evs)
         return evs
@@ -160,7 +160,7 @@ class UnivariateDetector:
             base, cal = self._state(column)
             if ev.warm and ev.ok:
                 calibration.update(cal, SCALAR, stat)
-            learn(params, base, SCALAR, ev)
+            baseline_scalar.learn_one(params, base, ev)
         self.__dict__.pop("_last", None)
 
     def track_one(self, t: float, x: Mapping[str, float]) -> None:
@@ -168,7 +168,7 @@ class UnivariateDetector:
         evs = self._evaluate(t, x)
         params = self.params_
         for column, (ev, _) in evs.items():
-            learn(params, self._state(column)[0], SCALAR, ev, False)
+            baseline_scalar.learn_one(params, self._state(column)[0], ev, False)
         self.__dict__.pop("_last", None)
 
     def score_frame(self, frame: Frame) -> list[Score]:

@@ -73,6 +73,17 @@ PRIOR = _prior()
 _PRIOR_TAIL_LAST = PRIOR[-1]
 
 
+def _prior_above() -> tuple[float, ...]:
+    """Prior mass above each bin, summed from the top (the order `_tail_array` uses)."""
+    above = [0.0] * len(PRIOR)
+    for k in range(len(PRIOR) - 2, -1, -1):
+        above[k] = above[k + 1] + PRIOR[k + 1]
+    return tuple(above)
+
+
+_PRIOR_ABOVE = _prior_above()
+
+
 class Calibration:
     """Histogram counts (N, bins) or a list of floats, and the total count."""
 
@@ -114,10 +125,9 @@ def _tail_scalar(cal: Calibration, stat: float) -> float:
     k = _bin_of(stat)
     counts: list[float] = cal.counts
     above = 0.0
-    prior_above = 0.0
     for j in range(_BINS - 1, k, -1):
         above += counts[j]
-        prior_above += PRIOR[j]
+    prior_above = _PRIOR_ABOVE[k]
     if k < _BINS - 1:
         frac = (EDGES[k + 1] - stat) / (EDGES[k + 1] - EDGES[k])
         prior_in = PRIOR[k] * frac

@@ -1,0 +1,238 @@
+"""The baseline kernel (baseline.py) hand-specialised for one channel of Python floats.
+
+`sidecar score` and the per-row detectors step one series at a time, where the generic
+kernel's backend calls (`xp.where` on plain bools, some 200 per sample) cost more than the
+arithmetic. This module computes the same numbers with plain branches: every expression
+keeps the generic kernel's operation order, so results agree to the bit (tested against
+`evaluate`/`learn` on the scalar backend over gaps, infinities, shifts and tracked samples).
+Change the math in baseline.py first, then mirror it here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sidecar.detect.baseline import (
+    _CLIP_AFTER,
+    LEARN_LIMIT,
+    SELECTION_MEMORY,
+    SIGMA_PER_MAD,
+    BaselineParams,
+    BaselineState,
+    Evaluation,
+)
+
+__all__ = ["evaluate_one", "learn_one"]
+
+_isnan = math.isnan
+_isfinite = math.isfinite
+_floor = math.floor
+
+
+def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -> Evaluation:
+    """`baseline.evaluate` for one channel of floats (does not mutate `s`)."""
+    ok = _isfinite(x) and abs(x) < LEARN_LIMIT
+    xs = x if ok else 0.0
+    t_first = s.t_first
+    elapsed = 0.0 if _isnan(t_first) else t - t_first
+    k, clip_hi = params.cusum_k, params.cusum_clip
+    clip_lo = -clip_hi
+    vk, penalty = params.variance_k, params.complexity_penalty
+    floor_q = params.quantum_floor * s.quantum
+    dt = s.dt
+    pred: list[Any] = []
+    resid: list[Any] = []
+    sigma: list[Any] = []
+    i0s: list[Any] = []
+    ws: list[Any] = []
+    cps: list[Any] = []
+    cns: list[Any] = []
+    cvs: list[Any] = []
+    best_eff = 0.0
+    sel = 0
+    for c in range(1 + len(params.periods)):
+        lev = s.lev[c]
+        p = lev + s.b[c]
+        if c:
+            period, bins = params.periods[c - 1], params.bins[c - 1]
+            pos = (t % period) / period * bins - 0.5
+            lo = float(_floor(pos))
+            w = pos - lo
+            i0 = lo + bins if lo < 0 else lo
+            i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
+            prof = s.prof[c]
+            p = p + (1.0 - w) * prof[int(i0)] + w * prof[int(i1)]
+            i0s.append(i0)
+            ws.append(w)
+        else:
+            i0s.append(None)
+            ws.append(None)
+        fl = 1e-9 * abs(lev) + 1e-12
+        if not fl >= floor_q:
+            fl = floor_q
+        sig = SIGMA_PER_MAD * s.err[c]
+        if not sig >= fl:
+            sig = fl
+        r = xs - p
+        u = r / sig
+        uc = clip_lo if u < clip_lo else (clip_hi if u > clip_hi else u)
+        v = s.cp[c] + uc - k
+        cps.append(0.0 if v <= 0.0 else v)
+        v = s.cn[c] - uc - k
+        cns.append(0.0 if v <= 0.0 else v)
+        v = s.cv[c] + abs(uc) - vk
+        cvs.append(0.0 if v <= 0.0 else v)
+        pred.append(p)
+        resid.append(r)
+        sigma.append(sig)
+        eff = s.perf[c] * (1.0 + penalty * c)
+        if c == 0:
+            best_eff = eff
+        elif elapsed >= 1.5 * period and dt * params.bins[c - 1] <= period and eff < best_eff:
+            best_eff = eff
+            sel = c
+    center, spread, r_sel = pred[sel], sigma[sel], resid[sel]
+    cp, cn = cps[sel], cns[sel]
+    m = cp if cp >= cn else cn
+    cv = cvs[sel] * (params.cusum_h / params.variance_h)
+    cus = m if m >= cv else cv
+    # a value too large to learn (or infinite) is maximally anomalous, not missing
+    z = abs(r_sel) / spread if ok else (0.0 if _isnan(x) else math.inf)
+    same = ok and xs == s.x_last
+    run = s.run + 1.0 if same else 0.0
+    return Evaluation(
+        x=xs,
+        t=t,
+        ok=ok,
+        sel=float(sel),
+        pred=pred,
+        resid=resid,
+        sigma=sigma,
+        i0=i0s,
+        w=ws,
+        cp=cps,
+        cn=cns,
+        cv=cvs,
+        z=z,
+        cusum=cus / params.cusum_h,
+        same=same,
+        run=run,
+        stuck=run * (1.0 - s.rep) * params.stuck_gain,
+        center=center,
+        spread=spread,
+        warm=s.n >= params.warmup,
+    )
+
+
+def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bool = True) -> None:
+    """`baseline.learn` for one channel of floats: learn `ev` (or only track it, `mask` false)."""
+    if not ev.ok:
+        return  # neither learned nor tracked: the generic kernel leaves the state as it is
+    do = bool(mask)
+    t = ev.t
+    n = s.n
+    first = n == 0.0
+    a = params.alpha
+    inv_n = 1.0 / (n + 1.0)
+    al = a if a >= inv_n else inv_n
+    clip_on = n >= _CLIP_AFTER
+    warm = n >= params.warmup
+    gap = t - (t if first else s.t_last)
+    new_dt = gap if _isnan(s.dt) else s.dt + 0.1 * (gap - s.dt)
+    t_first = t if first else s.t_first
+    dt_known = not (_isnan(new_dt) or new_dt <= 0.0)
+    if dt_known:
+        v = new_dt / SELECTION_MEMORY
+        a_perf = a if a <= v else v
+    else:
+        a_perf = a
+    if not a_perf >= inv_n:
+        a_perf = inv_n
+    damping, gain = params.trend_damping, params.trend_gain
+    k, h, vk, vh = params.cusum_k, params.cusum_h, params.variance_k, params.variance_h
+    x = ev.x
+    for c in range(len(ev.pred)):
+        r, sig = ev.resid[c], ev.sigma[c]
+        if clip_on:
+            lo, hi = -3.0 * sig, 3.0 * sig
+            rc = lo if r < lo else (hi if r > hi else r)
+            abs_r = abs(r)
+            cap = 4.0 * sig
+            if not abs_r <= cap:
+                abs_r = cap
+        else:
+            rc = r
+            abs_r = abs(r)
+        if c:  # a seasonal level moves over about one period, so the profile holds the shape
+            period, bins = params.periods[c - 1], params.bins[c - 1]
+            if dt_known:
+                v = new_dt / period
+                al_c = a if a <= v else v
+            else:
+                al_c = a
+            if not al_c >= inv_n:
+                al_c = inv_n
+        else:
+            al_c = al
+        lev, b, err = s.lev[c], s.b[c], s.err[c]
+        cp, cn, cv = ev.cp[c], ev.cn[c], ev.cv[c]
+        np_ = s.np_[c] + 1.0 if cp > 0.0 else 0.0
+        nn = s.nn[c] + 1.0 if cn > 0.0 else 0.0
+        nv = s.nv[c] + 1.0 if cv > 0.0 else 0.0
+        up = warm and cp > h
+        down = warm and cn > h
+        wider = warm and cv > vh
+        shift_up = sig * (cp / (np_ if np_ >= 1.0 else 1.0) + k)
+        shift_down = sig * (cn / (nn if nn >= 1.0 else 1.0) + k)
+        shift = (shift_up if up else 0.0) - (shift_down if down else 0.0)
+        if wider:
+            ratio = (cv / (nv if nv >= 1.0 else 1.0) + vk) / (1.0 / SIGMA_PER_MAD)
+        if c:
+            v = period / (bins * (new_dt if dt_known else period))
+            per_bin = 1.0 if v <= 1.0 else v
+            cycles = float(_floor((t - t_first) / period))
+            a1 = 1.0 / (per_bin * params.season_cycles)
+            a2 = 1.0 / (per_bin * (cycles + 1.0))
+            a_s = a1 if a1 >= a2 else a2
+            delta = a_s * (1.0 - al_c) * rc if do and not first else 0.0
+            i0 = ev.i0[c]
+            w = ev.w[c]
+            i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
+            prof = s.prof[c]
+            prof[int(i0)] += (1.0 - w) * delta
+            prof[int(i1)] += w * delta
+        if do:
+            if first:
+                s.lev[c] = x + shift
+                s.b[c] = 0.0
+            else:
+                s.lev[c] = lev + b + al_c * rc + shift
+                s.b[c] = damping * b + al_c * gain * rc
+            e = err + al * (abs_r - err)
+            s.err[c] = e * ratio if wider else e
+            s.perf[c] = s.perf[c] + a_perf * (abs_r - s.perf[c])
+        else:
+            s.lev[c] = lev + b + shift
+            s.b[c] = damping * b
+            s.err[c] = err * ratio if wider else err
+        if up or down:
+            cp = cn = np_ = nn = 0.0
+        if wider:
+            cv = nv = 0.0
+        s.cp[c], s.cn[c], s.np_[c], s.nn[c], s.cv[c], s.nv[c] = cp, cn, np_, nn, cv, nv
+    # the series' resolution: the smallest nonzero step between learned samples
+    x_last = s.x_last
+    dx = abs(x - (x if _isnan(x_last) else x_last))
+    if dx > 0.0 and (s.quantum == 0.0 or dx < s.quantum):
+        s.quantum = dx
+    s.x_last = x
+    if do and not first:
+        s.rep = s.rep + al * ((1.0 if ev.same else 0.0) - s.rep)
+    s.run = ev.run
+    if not first:
+        s.dt = new_dt
+    if do:
+        s.t_first = t_first
+        s.n = n + 1.0
+    s.t_last = t
