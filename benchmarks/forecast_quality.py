@@ -227,17 +227,42 @@ def main() -> None:
     series += [(f"traffic{s}", *synthetic_traffic(s)) for s in range(8)]
     if args.quick:
         series = series[:4] + series[-2:]
-    tally, sim = Tally(), Sim()
+    groups: dict[str, tuple[Tally, Sim]] = {}
     started = time.process_time()
     with progress(len(series), "backtest+sim", unit="series") as bar:
-        for _, t_raw, y_raw in series:
+        for name, t_raw, y_raw in series:
             t, y = np.asarray(t_raw, dtype=float), np.asarray(y_raw, dtype=float)
             step = float(np.median(np.diff(t)))
             horizons = {"1h": int(round(3600 / step)), "6h": int(round(6 * 3600 / step))}
+            group = "synthetic traffic" if name.startswith("traffic") else "crane-cpu"
+            for key in ("all", group):
+                groups.setdefault(key, (Tally(), Sim()))
+            tally, sim = Tally(), Sim()
             backtest(t, y, tally, horizons, every=max(1, int(round(1800 / step))))
             simulate(t, y, sim, tuple(args.levels))
+            for key in ("all", group):
+                _merge(groups[key], tally, sim)
             bar.update(1)
     print(f"{len(series)} series; {time.process_time() - started:.0f} CPU-s")
+    for key in ("all", "crane-cpu", "synthetic traffic"):
+        if key in groups:
+            _report(key, *groups[key])
+
+
+def _merge(into: tuple[Tally, Sim], tally: Tally, sim: Sim) -> None:
+    for k, v in tally.err.items():
+        into[0].err.setdefault(k, []).extend(v)
+    for k, c in tally.cover.items():
+        into[0].cover.setdefault(k, []).extend(c)
+    for k, u in sim.under.items():
+        into[1].under[k] = into[1].under.get(k, 0) + u
+        into[1].cost[k] = into[1].cost.get(k, 0.0) + sim.cost[k]
+    into[1].steps += sim.steps
+    into[1].perfect += sim.perfect
+
+
+def _report(name: str, tally: Tally, sim: Sim) -> None:
+    print(f"\n== {name}")
     print(f"{'method':<24}{'MASE 1h':>9}{'MASE 6h':>9}{'cover90 1h':>12}{'cover90 6h':>12}")
     for m in ("promql_holt_winters", "promql_predict_linear", "ets", "sidecar"):
         cells = [f"{np.mean(tally.err[f'{m}/{k}']):>9.3f}" for k in ("1h", "6h")]
@@ -245,7 +270,7 @@ def main() -> None:
         cells += [f"{100 * np.mean(c):>11.1f}%" if c else f"{'-':>12}" for c in cov]
         print(f"{m:<24}" + "".join(cells))
     print(
-        f"\nautoscaling ({sim.steps} steps): under-provisioned steps and replica-hours vs perfect foresight"
+        f"autoscaling ({sim.steps} steps): under-provisioned steps and replica-hours vs perfect foresight"
     )
     for k in sim.under:
         print(f"{k:<24}{100 * sim.under[k] / sim.steps:>8.2f}%{sim.cost[k] / sim.perfect:>8.2f}x")

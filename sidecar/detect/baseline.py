@@ -1,8 +1,9 @@
 """The streaming baseline every univariate detector reads: level, trend, seasonal profile, scale.
 
 For each channel (one metric of one series) the kernel runs a few candidate models side by
-side: no season, and one profile per candidate period (a day, a week, or a given length),
-each with its own damped-trend level, robust scale and CUSUM change statistics. The
+side: no season (a damped-trend level), and one profile per candidate period (a day, a
+week, or a given length) on a slow level without trend (a trend there chases the cycle),
+each with its own robust scale and CUSUM change statistics. The
 candidate with the smallest recent error (with a penalty for complexity and only once it
 has seen 1.5 periods) is the one read out, so seasonality is detected from the data.
 
@@ -10,6 +11,7 @@ Robustness: learning uses residuals clipped at 3 sigma (an outlier moves the bas
 at most that). Adaptation: a CUSUM of standardised residuals detects level shifts and
 re-levels by the estimated shift; a CUSUM of |residual| detects variance increases and
 re-scales. A change then stops being anomalous within a few samples instead of hours.
+A seasonal candidate re-levels only once its profile has seen a few periods.
 
 The same code runs on Python floats (one channel) and numpy arrays (many), see ops.py.
 """
@@ -54,6 +56,10 @@ class BaselineParams:
     variance_k: float = 1.5
     variance_h: float = 12.0
     complexity_penalty: float = 0.1
+    season_relevel_cycles: float = 3.0
+    """A seasonal candidate re-levels on its CUSUM only after this many periods: before
+    that, runs of same-sign residuals are its profile still being learned, and re-levelling
+    on them fed the errors back into the profile (it never settled)."""
     quantum_floor: float = 0.5
     stuck_gain: float = 2.0
     """Each sample of an unchanged value counts this many sigma, times how rarely the series
@@ -218,7 +224,7 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
             best_eff = eff
         else:
             period = params.periods[c - 1]
-            fine_enough = s.dt * params.bins[c - 1] <= period
+            fine_enough = s.dt * params.bins[c - 1] <= 2.0 * period
             eligible = (elapsed >= 1.5 * period) & fine_enough
             better = eligible & (eff < best_eff)
             best_eff = xp.where(better, eff, best_eff)
@@ -298,8 +304,10 @@ def learn(
             al_c = xp.maximum(xp.where(dt_known, xp.minimum(a, new_dt / period), a), inv_n)
         else:
             al_c = al
+        # seasonal candidates are level + profile: a trend there chases the cycle itself
+        gain_c = params.trend_gain if c == 0 else 0.0
         lev_new = xp.where(first, ev.x, s.lev[c] + s.b[c] + al_c * rc)
-        b_new = xp.where(first, 0.0, params.trend_damping * s.b[c] + al_c * params.trend_gain * rc)
+        b_new = xp.where(first, 0.0, params.trend_damping * s.b[c] + al_c * gain_c * rc)
         err_new = s.err[c] + al * (abs_r - s.err[c])
         perf_new = s.perf[c] + a_perf * (abs_r - s.perf[c])
         # CUSUM: a detected level shift re-levels by its estimated size
@@ -308,8 +316,11 @@ def learn(
         nn = xp.where(cn > 0.0, s.nn[c] + 1.0, 0.0)
         nv = xp.where(cv > 0.0, s.nv[c] + 1.0, 0.0)
         warm = s.n >= params.warmup
-        up = warm & (cp > params.cusum_h)
-        down = warm & (cn > params.cusum_h)
+        relevel = warm
+        if c:
+            relevel = relevel & (t - t_first >= params.season_relevel_cycles * period)
+        up = relevel & (cp > params.cusum_h)
+        down = relevel & (cn > params.cusum_h)
         wider = warm & (cv > params.variance_h)
         shift_up = sig * (cp / xp.maximum(np_, 1.0) + params.cusum_k)
         shift_down = sig * (cn / xp.maximum(nn, 1.0) + params.cusum_k)

@@ -89,7 +89,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         eff = s.perf[c] * (1.0 + penalty * c)
         if c == 0:
             best_eff = eff
-        elif elapsed >= 1.5 * period and dt * params.bins[c - 1] <= period and eff < best_eff:
+        elif elapsed >= 1.5 * period and dt * params.bins[c - 1] <= 2.0 * period and eff < best_eff:
             best_eff = eff
             sel = c
     center, spread, r_sel = pred[sel], sigma[sel], resid[sel]
@@ -180,8 +180,9 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         np_ = s.np_[c] + 1.0 if cp > 0.0 else 0.0
         nn = s.nn[c] + 1.0 if cn > 0.0 else 0.0
         nv = s.nv[c] + 1.0 if cv > 0.0 else 0.0
-        up = warm and cp > h
-        down = warm and cn > h
+        relevel = warm and (not c or t - t_first >= params.season_relevel_cycles * period)
+        up = relevel and cp > h
+        down = relevel and cn > h
         wider = warm and cv > vh
         shift_up = sig * (cp / (np_ if np_ >= 1.0 else 1.0) + k)
         shift_down = sig * (cn / (nn if nn >= 1.0 else 1.0) + k)
@@ -208,7 +209,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                 s.b[c] = 0.0
             else:
                 s.lev[c] = lev + b + al_c * rc + shift
-                s.b[c] = damping * b + al_c * gain * rc
+                s.b[c] = damping * b + al_c * (gain if not c else 0.0) * rc
             e = err + al * (abs_r - err)
             s.err[c] = e * ratio if wider else e
             s.perf[c] = s.perf[c] + a_perf * (abs_r - s.perf[c])

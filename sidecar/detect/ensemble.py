@@ -1,4 +1,4 @@
-"""`ensemble`: the default: point deviations and sustained changes from one baseline pass."""
+"""`ensemble`: point deviations and sustained changes from one baseline pass."""
 
 from __future__ import annotations
 
