@@ -10,7 +10,7 @@ has seen 1.5 periods) is the one read out, so seasonality is detected from the d
 Robustness: learning uses residuals clipped at 3 sigma (an outlier moves the baseline by
 at most that). Adaptation: a CUSUM of standardised residuals detects level shifts and
 re-levels by the estimated shift; a CUSUM of |residual| detects variance increases and
-re-scales. A change then stops being anomalous within a few samples instead of hours.
+re-scales (unless the level CUSUM fired: one-sided residuals are a shift, not noise). A change then stops being anomalous within a few samples instead of hours.
 A seasonal candidate re-levels only once its profile has seen a few periods.
 
 The same code runs on Python floats (one channel) and numpy arrays (many), see ops.py.
@@ -321,7 +321,8 @@ def learn(
             relevel = relevel & (t - t_first >= params.season_relevel_cycles * period)
         up = relevel & (cp > params.cusum_h)
         down = relevel & (cn > params.cusum_h)
-        wider = warm & (cv > params.variance_h)
+        # one-sided large residuals are a level change: re-level, do not widen the scale
+        wider = warm & (cv > params.variance_h) & xp.not_(up | down)
         shift_up = sig * (cp / xp.maximum(np_, 1.0) + params.cusum_k)
         shift_down = sig * (cn / xp.maximum(nn, 1.0) + params.cusum_k)
         shift = xp.where(up, shift_up, 0.0) - xp.where(down, shift_down, 0.0)
@@ -335,8 +336,8 @@ def learn(
         cn = xp.where(changed, 0.0, cn)
         np_ = xp.where(changed, 0.0, np_)
         nn = xp.where(changed, 0.0, nn)
-        cv = xp.where(wider, 0.0, cv)
-        nv = xp.where(wider, 0.0, nv)
+        cv = xp.where(changed | wider, 0.0, cv)
+        nv = xp.where(changed | wider, 0.0, nv)
         if c:
             period, bins = params.periods[c - 1], params.bins[c - 1]
             per_bin = xp.maximum(

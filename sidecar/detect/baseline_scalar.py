@@ -183,7 +183,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         relevel = warm and (not c or t - t_first >= params.season_relevel_cycles * period)
         up = relevel and cp > h
         down = relevel and cn > h
-        wider = warm and cv > vh
+        wider = warm and cv > vh and not (up or down)
         shift_up = sig * (cp / (np_ if np_ >= 1.0 else 1.0) + k)
         shift_down = sig * (cn / (nn if nn >= 1.0 else 1.0) + k)
         shift = (shift_up if up else 0.0) - (shift_down if down else 0.0)
@@ -218,7 +218,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             s.b[c] = damping * b
             s.err[c] = err * ratio if wider else err
         if up or down:
-            cp = cn = np_ = nn = 0.0
+            cp = cn = np_ = nn = cv = nv = 0.0
         if wider:
             cv = nv = 0.0
         s.cp[c], s.cn[c], s.np_[c], s.nn[c], s.cv[c], s.nv[c] = cp, cn, np_, nn, cv, nv
