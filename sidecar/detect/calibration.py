@@ -51,7 +51,9 @@ EDGES = (
 """Bin edges of the statistic; the last bin is [100, inf)."""
 
 P_HALF = 1e-3
-PRIOR_WEIGHT = 30.0
+PRIOR_WEIGHT = 100.0
+"""Samples the prior counts for: a channel trusts its own tail after a few hundred samples
+(30 let the first heavy-tailed days alarm; 100 cut false alarms at the low-FP threshold)."""
 CAP = 50_000.0  # when a channel's count passes this, all its counts halve (slow forgetting)
 
 _BINS = len(EDGES)  # bins [E0,E1) … [E_last, inf)
