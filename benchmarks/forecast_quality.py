@@ -12,7 +12,8 @@ interval. Methods:
 * `promql_predict_linear`: `predict_linear(v[1h], h)`: least squares over the last hour.
 * `ets`: statsmodels damped-trend exponential smoothing, fitted once; interval
   ±1.645·sigma·sqrt(h) from its in-sample one-step residuals.
-* `sidecar`: `AutoForecaster` (model chosen per series by backtest, conformal intervals).
+* `sidecar`: `AutoForecaster` (model chosen per series by backtest, conformal intervals);
+  `sidecar_relative`: the same with `interval_scale: relative` (errors per unit of forecast).
 
 Autoscaling simulation (every step, replicas take 5 minutes to start, one replica carries
 1/15 of the series' peak): % of steps whose load exceeds the running capacity and
@@ -44,6 +45,9 @@ from sidecar.types import Forecast
 CRANE = Path(__file__).resolve().parents[2] / "shared" / "data" / "crane-cpu"
 Array = NDArray[np.float64]
 Z90 = 1.6448536269514722
+SCALES = ("absolute", "relative")
+METHOD = {"absolute": "sidecar", "relative": "sidecar_relative"}
+"""The sidecar with each `interval_scale` (the point forecasts are the same)."""
 
 
 def synthetic_traffic(seed: int, n: int = 8064, step: float = 300.0) -> tuple[Array, Array]:
@@ -112,7 +116,11 @@ def backtest(t: Array, y: Array, tally: Tally, horizons: dict[str, int], every: 
         resid.append(v - float(probe.predict(1)[0]))
         probe.step(v)
     sigma = float(np.nanstd(resid)) or 1.0
-    ours = {k: AutoForecaster(horizon=h).fit(t[:fit_n], y[:fit_n]) for k, h in horizons.items()}
+    ours = {
+        (scale, k): AutoForecaster(horizon=h, interval_scale=scale).fit(t[:fit_n], y[:fit_n])
+        for k, h in horizons.items()
+        for scale in SCALES
+    }
     for i in range(fit_n, n):
         origin = i - 1  # forecasts made with data up to and including row i-1
         if (origin - fit_n + 1) % every == 0:
@@ -126,7 +134,6 @@ def backtest(t: Array, y: Array, tally: Tally, horizons: dict[str, int], every: 
                 pl = _linear(t[lo : origin + 1], y[lo : origin + 1], float(t[target]))
                 e_mean = float(ets.predict(h)[-1])
                 half = Z90 * sigma * math.sqrt(h)
-                f = ours[k].forecast(h, 0.9)
                 tally.add(f"promql_holt_winters/{k}", abs(actual - hw) / scale, None)
                 tally.add(f"promql_predict_linear/{k}", abs(actual - pl) / scale, None)
                 tally.add(
@@ -134,11 +141,13 @@ def backtest(t: Array, y: Array, tally: Tally, horizons: dict[str, int], every: 
                     abs(actual - e_mean) / scale,
                     e_mean - half <= actual <= e_mean + half,
                 )
-                tally.add(
-                    f"sidecar/{k}",
-                    abs(actual - float(f.mean[-1])) / scale,
-                    float(f.lower[-1]) <= actual <= float(f.upper[-1]),
-                )
+                for name in SCALES:
+                    f = ours[(name, k)].forecast(h, 0.9)
+                    tally.add(
+                        f"{METHOD[name]}/{k}",
+                        abs(actual - float(f.mean[-1])) / scale,
+                        float(f.lower[-1]) <= actual <= float(f.upper[-1]),
+                    )
         v = float(y[i])
         ets.step(v)
         for fc in ours.values():
@@ -170,7 +179,10 @@ def simulate(
         lead_time=lead_s,
         scale_down_stabilization=300.0,
     )
-    ours = AutoForecaster(horizon=lead + 1).fit(t[:fit_n], y[:fit_n])
+    ours = {
+        scale: AutoForecaster(horizon=lead + 1, interval_scale=scale).fit(t[:fit_n], y[:fit_n])
+        for scale in SCALES
+    }
     ets = DampedHolt()
     ets.fit_points(y[:fit_n], 0)
     res = []
@@ -179,8 +191,9 @@ def simulate(
     sigma = float(np.std(res)) or 1.0
     need = np.ceil(load / cap)
     decided: dict[str, list[int]] = {"hpa": [], "ets_upper": []}
-    decided.update({f"sidecar@{lv:g}": [] for lv in levels})
-    memories = {lv: ScalingMemory() for lv in levels}
+    runs = [(scale, lv, f"{METHOD[scale]}@{lv:g}") for scale in SCALES for lv in levels]
+    decided.update({key: [] for _, _, key in runs})
+    memories = {key: ScalingMemory() for _, _, key in runs}
     hpa_current = int(need[fit_n - 1])
     hpa_hist: list[tuple[int, int]] = []
     for i in range(fit_n, n):
@@ -193,14 +206,15 @@ def simulate(
         decided["hpa"].append(hpa_current)
         e_up = float(np.max(ets.predict(lead + 1) + Z90 * sigma * np.sqrt(np.arange(1, lead + 2))))
         decided["ets_upper"].append(max(1, math.ceil(e_up / cap)))
-        for lv in levels:
-            fc: Forecast = ours.forecast(lead + 1, lv)
-            rec, memories[lv] = recommend(
-                fc, policy, now_load, float(t[i - 1]), memory=memories[lv]
+        for scale, lv, key in runs:
+            fc: Forecast = ours[scale].forecast(lead + 1, lv)
+            rec, memories[key] = recommend(
+                fc, policy, now_load, float(t[i - 1]), memory=memories[key]
             )
-            decided[f"sidecar@{lv:g}"].append(rec.replicas)
+            decided[key].append(rec.replicas)
         ets.step(float(y[i - 1]))
-        ours.update(float(t[i - 1]), float(y[i - 1]))
+        for model in ours.values():
+            model.update(float(t[i - 1]), float(y[i - 1]))
     # a decision made at step i serves from i + lead on; until then the previous one runs
     span = range(fit_n + lead, n)
     sim.steps += len(span)
@@ -264,7 +278,7 @@ def _merge(into: tuple[Tally, Sim], tally: Tally, sim: Sim) -> None:
 def _report(name: str, tally: Tally, sim: Sim) -> None:
     print(f"\n== {name}")
     print(f"{'method':<24}{'MASE 1h':>9}{'MASE 6h':>9}{'cover90 1h':>12}{'cover90 6h':>12}")
-    for m in ("promql_holt_winters", "promql_predict_linear", "ets", "sidecar"):
+    for m in ("promql_holt_winters", "promql_predict_linear", "ets", *METHOD.values()):
         cells = [f"{np.mean(tally.err[f'{m}/{k}']):>9.3f}" for k in ("1h", "6h")]
         cov = [tally.cover.get(f"{m}/{k}") for k in ("1h", "6h")]
         cells += [f"{100 * np.mean(c):>11.1f}%" if c else f"{'-':>12}" for c in cov]

@@ -351,7 +351,12 @@ class Engine:
                     continue
                 state = fs.series[f.key] = _ForecastSeries(
                     # errors are kept per step: no more steps than the rule forecasts
-                    AutoForecaster(horizon=horizon, model=model, max_horizon=horizon).fit(
+                    AutoForecaster(
+                        horizon=horizon,
+                        model=model,
+                        max_horizon=horizon,
+                        interval_scale=r.interval_scale,
+                    ).fit(
                         np.asarray(f.t[known], dtype=np.float64),
                         np.asarray(y[known], dtype=np.float64),
                     ),

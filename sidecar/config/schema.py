@@ -398,6 +398,12 @@ class ForecastRule(_Strict):
         default="auto", description="Forecasting model; `auto` picks per series by backtest."
     )
     season: Season = Field(default="auto", description="Season length, `none`, or `auto`.")
+    interval_scale: Literal["absolute", "relative"] = Field(
+        default="absolute",
+        description="Interval width from absolute errors, or `relative` (errors per unit of "
+        "forecast): for request rates whose noise grows with the load, so intervals are "
+        "narrow at night and wide at the peak. Not for bursty near-zero series.",
+    )
     scaling: ScalingPolicy | None = Field(
         default=None, description="Replica recommendation policy; none = forecast only."
     )

@@ -75,10 +75,17 @@ def candidates(y: Array, step: float, model: str = "auto") -> list[PointModel]:
 class AutoForecaster:
     """Fits each candidate with conformal intervals; forecasts with the best at `horizon`."""
 
-    def __init__(self, horizon: int = 60, model: str = "auto", max_horizon: int = 360) -> None:
+    def __init__(
+        self,
+        horizon: int = 60,
+        model: str = "auto",
+        max_horizon: int = 360,
+        interval_scale: str = "absolute",
+    ) -> None:
         self.horizon = horizon
         self.model = model
         self.max_horizon = max_horizon
+        self.interval_scale = interval_scale
 
     def fit(self, t: Array, y: Array) -> Self:
         t = np.asarray(t, dtype=np.float64)
@@ -86,7 +93,7 @@ class AutoForecaster:
         step = median_step(t)
         mh = max(self.max_horizon, self.horizon)
         fitted = [
-            ConformalForecaster(m, max_horizon=mh).fit(t, y)
+            ConformalForecaster(m, max_horizon=mh, scale=self.interval_scale).fit(t, y)
             for m in candidates(y, step, self.model)
         ]
         scores = [f.mae(self.horizon) for f in fitted]

@@ -7,6 +7,13 @@ then on every new sample adds the errors of the forecasts made for it. The inter
 step h is the forecast ± the finite-sample (n+1)-corrected `level` quantile of the recent
 absolute h-step errors (split conformal prediction), so a 90% interval covers about 90%
 of what the series actually does, whatever the model gets wrong.
+
+Errors are absolute (the default) or *relative* (`scale="relative"`: divided by
+|forecast| + a tenth of the series' mean magnitude, scaled back by the same at forecast
+time). Request rates have noise that grows with the load: relative errors give narrow
+intervals at night and wide ones at the peak, where absolute errors are too wide at night
+and too narrow at the peak, where replicas run out. On bursty CPU they cost more (an
+interval stays wide after every burst), so it is a per-rule choice, not automatic.
 """
 
 from __future__ import annotations
@@ -21,21 +28,32 @@ from sidecar.errors import NotFittedError
 from sidecar.forecast.models import PointModel, median_step
 from sidecar.types import Forecast
 
-__all__ = ["ConformalForecaster"]
+__all__ = ["SCALES", "ConformalForecaster"]
 
 Array = NDArray[np.float64]
+SCALES = ("absolute", "relative")
+RELATIVE_OFFSET = 0.1
+"""Relative errors divide by |forecast| + this fraction of the mean |y| (near-zero safe)."""
 
 
 class ConformalForecaster:
     """fit(t, y) → update(t, y) … → forecast(h, level): a point model plus conformal intervals."""
 
     def __init__(
-        self, model: PointModel, max_horizon: int = 360, memory: int = 3000, holdout: float = 0.25
+        self,
+        model: PointModel,
+        max_horizon: int = 360,
+        memory: int = 3000,
+        holdout: float = 0.25,
+        scale: str = "absolute",
     ) -> None:
+        if scale not in SCALES:
+            raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
         self.model = model
         self.max_horizon = max_horizon
         self.memory = memory
         self.holdout = holdout
+        self.scale = scale
 
     @property
     def name(self) -> str:
@@ -51,17 +69,29 @@ class ConformalForecaster:
         n = y.size
         held = min(int(n * self.holdout), max(0, n - 10))
         H = self.max_horizon
-        # ring buffers: errors_[h, i] is the i-th (mod memory) |error| of an (h+1)-step forecast;
+        # ring buffers: errors_[h, i] is the i-th (mod memory) |error| of an (h+1)-step forecast
+        # (relative: divided by |forecast| + offset_);
         # pending_[o % H] is the forecast made at origin o (H steps of it are ever needed)
         self.errors_ = np.zeros((H, self.memory))
         self.counts_ = np.zeros(H, dtype=np.int64)
         self.pending_ = np.full((H, H), np.nan)
         self.origin_ = 0
+        finite = np.abs(y[np.isfinite(y)])
+        self.offset_ = RELATIVE_OFFSET * float(np.mean(finite)) if finite.size else 0.0
+        if not self.offset_ > 0:
+            self.offset_ = 1.0
+        self.relative_ = self.scale == "relative"
+        # absolute errors over the holdout: what `AutoForecaster` compares models by
+        self.holdout_sum_: Array | None = np.zeros(H)
         self.model.fit_points(y[: n - held], self.index0_)
         self.last_t_ = float(t[n - held - 1])
         self.pending_[0] = self.model.predict(H)
         for ti, yi in zip(t[n - held :].tolist(), y[n - held :].tolist(), strict=True):
             self.update(ti, yi)
+        seen = self.counts_ > 0
+        self.holdout_mae_ = np.full(H, math.inf)
+        self.holdout_mae_[seen] = self.holdout_sum_[seen] / self.counts_[seen]
+        self.holdout_sum_ = None
         return self
 
     def update(self, t: float, y: float) -> None:
@@ -71,8 +101,13 @@ class ConformalForecaster:
         if math.isfinite(y):
             k = min(self.origin_ + 1, H)  # forecasts made 1 … k steps ago exist
             h = np.arange(k)
-            errs = np.abs(y - self.pending_[(self.origin_ - h) % H, h])
+            made = self.pending_[(self.origin_ - h) % H, h]
+            errs = np.abs(y - made)
             slot = self.counts_[:k] % self.memory
+            if self.holdout_sum_ is not None:  # fitting
+                self.holdout_sum_[h] += errs
+            if self.relative_:
+                errs = errs / (np.abs(made) + self.offset_)
             self.errors_[h, slot] = errs
             self.counts_[:k] += 1
         self.model.step(y)
@@ -86,11 +121,14 @@ class ConformalForecaster:
         horizon = min(horizon, self.max_horizon)
         mean = np.array(self.pending_[self.origin_ % self.max_horizon, :horizon], dtype=np.float64)
         half = self.half_widths(horizon, level)
+        if self.relative_:
+            half = half * (np.abs(mean) + self.offset_)
         ts = self.last_t_ + self.step_ * np.arange(1, horizon + 1)
         return Forecast(ts, mean, mean - half, mean + half, level, self.model.name)
 
     def half_widths(self, horizon: int, level: float) -> Array:
-        """Conformal half-width per step; steps with too few errors scale the nearest known."""
+        """Conformal half-width per step, in error units (relative errors: per unit of
+        |forecast| + offset); steps with too few errors scale the nearest known."""
         out = np.full(horizon, math.nan)
         for h in range(horizon):
             n = int(min(self.counts_[h], self.memory))
@@ -106,11 +144,10 @@ class ConformalForecaster:
         return out
 
     def mae(self, h: int) -> float:
-        """Mean absolute out-of-sample error at step h (1-based); inf if none yet."""
+        """Mean absolute out-of-sample error at step h (1-based) over the fit's holdout;
+        inf if the holdout had none (what `AutoForecaster` compares models by)."""
         self._check()
-        row = min(h, self.max_horizon) - 1
-        n = int(min(self.counts_[row], self.memory))
-        return float(np.mean(self.errors_[row, :n])) if n else math.inf
+        return float(self.holdout_mae_[min(h, self.max_horizon) - 1])
 
     def _check(self) -> None:
         if "errors_" not in self.__dict__:
