@@ -224,8 +224,10 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
             best_eff = eff
         else:
             period = params.periods[c - 1]
-            fine_enough = s.dt * params.bins[c - 1] <= 2.0 * period
-            eligible = (elapsed >= 1.5 * period) & fine_enough
+            # no minimum sampling rate: samples at the same phases every period learn
+            # exactly the bins that are read (hourly data has a daily cycle too), and a
+            # profile with unlearned bins loses on recent error anyway
+            eligible = elapsed >= 1.5 * period
             better = eligible & (eff < best_eff)
             best_eff = xp.where(better, eff, best_eff)
             sel = xp.where(better, float(c), sel)

@@ -40,7 +40,6 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     clip_lo = -clip_hi
     vk, penalty = params.variance_k, params.complexity_penalty
     floor_q = params.quantum_floor * s.quantum
-    dt = s.dt
     pred: list[Any] = []
     resid: list[Any] = []
     sigma: list[Any] = []
@@ -89,7 +88,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         eff = s.perf[c] * (1.0 + penalty * c)
         if c == 0:
             best_eff = eff
-        elif elapsed >= 1.5 * period and dt * params.bins[c - 1] <= 2.0 * period and eff < best_eff:
+        elif elapsed >= 1.5 * period and eff < best_eff:
             best_eff = eff
             sel = c
     center, spread, r_sel = pred[sel], sigma[sel], resid[sel]
