@@ -8,7 +8,7 @@ profile's threshold, and false alarms per day on ../shared/data/crane-cpu at tha
 threshold (after a one-day warm-up). For scale, the seasonal-naive `windowed gaussian`
 baseline of NAB itself is also run in the same process.
 
-    python -m benchmarks.anomaly_quality [--series 120] [--seed 7]
+    python -m benchmarks.anomaly_quality [--series 120] [--seed 7] [--step 300 --samples 4032]
 """
 
 from __future__ import annotations
@@ -99,14 +99,17 @@ def main() -> None:
     ap.add_argument("--series", type=int, default=120)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--step", type=float, default=300.0, help="seconds between samples")
+    ap.add_argument("--samples", type=int, default=4032, help="samples per series")
     args = ap.parse_args()
-    corpus = make_corpus(args.seed, args.series)
+    corpus = make_corpus(args.seed, args.series, n=args.samples, step=args.step)
     crane = [
         np.loadtxt(f, delimiter=",", skiprows=1) for f in sorted(glob.glob(str(CRANE / "*.csv")))
     ]
     n_windows = sum(len(s.anomalies) for s in corpus)
     print(
-        f"corpus: {len(corpus)} synthetic series (seed {args.seed}), {n_windows} labelled "
+        f"corpus: {len(corpus)} synthetic series (seed {args.seed}, {args.samples} samples "
+        f"{args.step:g} s apart), {n_windows} labelled "
         f"anomalies; crane-cpu: {len(crane)} real traces"
     )
     # isolation_forest is the multivariate detector (POST /anomaly, `queries` rules); on one
