@@ -158,8 +158,8 @@ class UnivariateDetector:
         params = self.params_
         for column, (ev, stat) in evs.items():
             base, cal = self._state(column)
-            if ev.warm and ev.ok:
-                calibration.update(cal, SCALAR, stat)
+            if ev.warm and ev.ok:  # extremes count once the series has been seen to move
+                calibration.update(cal, SCALAR, stat, True, base.quantum > 0.0)
             baseline_scalar.learn_one(params, base, ev)
         self.__dict__.pop("_last", None)
 
@@ -233,7 +233,8 @@ class Bank:
         """Learn the samples just scored where `mask`; elsewhere only track them (protect)."""
         ev = scores.evaluation
         counted = np.asarray(ev.warm, dtype=bool) & np.asarray(ev.ok, dtype=bool) & mask
-        calibration.update(self.calibration, ARRAY, scores.statistic, counted)
+        moved = self.state.quantum > 0.0  # before learning, as in the per-row path
+        calibration.update(self.calibration, ARRAY, scores.statistic, counted, moved)
         learn(self.detector.params_, self.state, ARRAY, ev, mask)  # unmasked: tracked only
 
     def nbytes(self) -> int:

@@ -170,15 +170,18 @@ def score_of(p: Any) -> Any:
     return P_HALF / (p + P_HALF)
 
 
-def update(cal: Calibration, xp: Ops, stat: Any, mask: Any = True) -> None:
+def update(cal: Calibration, xp: Ops, stat: Any, mask: Any = True, extreme: Any = False) -> None:
     """Count `stat` in its bin where `mask` (NaN statistics are not counted).
 
-    Statistics in the open last bin (100 sigma and more) are never counted: that far out is
-    not noise of any kind (the baseline's sigma has a resolution floor), and one such sample
-    would otherwise cap every later score for as long as the histogram remembers it.
+    Statistics in the open last bin (100 sigma and more) are counted only where `extreme`:
+    the caller says when such a value is evidence about the series. The first move of a
+    series that never moved has a meaningless z (its sigma is the resolution floor of a
+    value never seen to change), and one such sample would otherwise cap every later
+    score for as long as the histogram remembers it; bursts of a series that does move
+    are its behaviour, and counting them is how a bursty series stops alarming on each.
     """
     if isinstance(xp, ScalarOps):
-        if not mask or math.isnan(stat) or stat >= EDGES[-1]:
+        if not mask or math.isnan(stat) or (stat >= EDGES[-1] and not extreme):
             return
         counts: list[float] = cal.counts
         counts[_bin_of(min(stat, 1e300))] += 1.0
@@ -188,7 +191,8 @@ def update(cal: Calibration, xp: Ops, stat: Any, mask: Any = True) -> None:
                 counts[j] *= 0.5
             cal.total *= 0.5
         return
-    do = np.asarray(mask, dtype=bool) & ~np.isnan(stat) & ~(stat >= EDGES[-1])
+    extreme_ok = np.asarray(extreme, dtype=bool)
+    do = np.asarray(mask, dtype=bool) & ~np.isnan(stat) & (~(stat >= EDGES[-1]) | extreme_ok)
     s = np.where(np.isnan(stat), 0.0, np.minimum(stat, 1e300))
     k = np.clip(np.searchsorted(np.asarray(EDGES), s, side="right") - 1, 0, _BINS - 1)
     rows = np.flatnonzero(do)
