@@ -80,18 +80,23 @@ class ConformalForecaster:
         self.offset_ = RELATIVE_OFFSET * float(np.mean(finite)) if finite.size else 0.0
         if not self.offset_ > 0:
             self.offset_ = 1.0
-        self.relative_ = self.scale == "relative"
-        # absolute errors over the holdout: what `AutoForecaster` compares models by
-        self.holdout_sum_: Array | None = np.zeros(H)
+        # the holdout records absolute errors (what `AutoForecaster` compares models by) and,
+        # for relative errors, what each is divided by once the holdout is over
+        self.relative_ = False
+        self.norms_: Array | None = np.ones((H, self.memory)) if self.scale == "relative" else None
         self.model.fit_points(y[: n - held], self.index0_)
         self.last_t_ = float(t[n - held - 1])
         self.pending_[0] = self.model.predict(H)
         for ti, yi in zip(t[n - held :].tolist(), y[n - held :].tolist(), strict=True):
             self.update(ti, yi)
-        seen = self.counts_ > 0
-        self.holdout_mae_ = np.full(H, math.inf)
-        self.holdout_mae_[seen] = self.holdout_sum_[seen] / self.counts_[seen]
-        self.holdout_sum_ = None
+        rows = np.minimum(self.counts_, self.memory).tolist()
+        self.holdout_mae_ = np.array(
+            [float(np.mean(self.errors_[h, :k])) if k else math.inf for h, k in enumerate(rows)]
+        )
+        if self.norms_ is not None:
+            self.errors_ = self.errors_ / self.norms_
+            self.norms_ = None
+            self.relative_ = True
         return self
 
     def update(self, t: float, y: float) -> None:
@@ -104,10 +109,10 @@ class ConformalForecaster:
             made = self.pending_[(self.origin_ - h) % H, h]
             errs = np.abs(y - made)
             slot = self.counts_[:k] % self.memory
-            if self.holdout_sum_ is not None:  # fitting
-                self.holdout_sum_[h] += errs
             if self.relative_:
                 errs = errs / (np.abs(made) + self.offset_)
+            elif self.norms_ is not None:  # fitting for relative errors
+                self.norms_[h, slot] = np.abs(made) + self.offset_
             self.errors_[h, slot] = errs
             self.counts_[:k] += 1
         self.model.step(y)
