@@ -192,7 +192,9 @@ class ChangePointDetector(_UnivariateParams):
 
 
 class EnsembleDetector(_UnivariateParams):
-    """Point deviations and sustained changes read from one baseline pass."""
+    """Point deviations and sustained changes read from one baseline pass. On the development
+    benchmark it beats the default at coarse steps (30 min: NAB 51.0 vs 48.3; slow trends
+    show up in the CUSUM) and loses at 5 min (44.8 vs 54.2)."""
 
     kind: Literal["ensemble"] = Field(description="Selects this detector.")
 
