@@ -124,6 +124,15 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     )
 
 
+def _rate(a: float, inv_n: float, dt: float, dt_known: bool, memory: float) -> float:
+    """max(min(a, dt / memory), inv_n): a learning rate that spans `memory` seconds."""
+    if dt_known:
+        v = dt / memory
+        if not a <= v:
+            a = v
+    return a if a >= inv_n else inv_n
+
+
 def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bool = True) -> None:
     """`baseline.learn` for one channel of floats: learn `ev` (or only track it, `mask` false)."""
     if not ev.ok:
@@ -141,13 +150,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     new_dt = gap if _isnan(s.dt) else s.dt + 0.1 * (gap - s.dt)
     t_first = t if first else s.t_first
     dt_known = not (_isnan(new_dt) or new_dt <= 0.0)
-    if dt_known:
-        v = new_dt / SELECTION_MEMORY
-        a_perf = a if a <= v else v
-    else:
-        a_perf = a
-    if not a_perf >= inv_n:
-        a_perf = inv_n
+    a_perf = _rate(a, inv_n, new_dt, dt_known, SELECTION_MEMORY)
     damping, gain = params.trend_damping, params.trend_gain
     k, h, vk, vh = params.cusum_k, params.cusum_h, params.variance_k, params.variance_h
     x = ev.x
@@ -165,13 +168,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             abs_r = abs(r)
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
             period, bins = params.periods[c - 1], params.bins[c - 1]
-            if dt_known:
-                v = new_dt / period
-                al_c = a if a <= v else v
-            else:
-                al_c = a
-            if not al_c >= inv_n:
-                al_c = inv_n
+            al_c = _rate(a, inv_n, new_dt, dt_known, period)
         else:
             al_c = al
         lev, b, err = s.lev[c], s.b[c], s.err[c]
