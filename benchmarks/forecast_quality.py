@@ -16,11 +16,15 @@ interval. Methods:
   `sidecar_relative`: the same with `interval_scale: relative` (errors per unit of forecast).
 
 Autoscaling simulation (every step, replicas take 5 minutes to start, one replica carries
-1/15 of the series' peak): % of steps whose load exceeds the running capacity and
-replica-hours relative to perfect foresight, for the HPA's reactive rule (10% tolerance,
-5-minute scale-down stabilisation), the ETS upper bound, and `sidecar` (`recommend`).
+1/15 of the series' peak at 100%, every method aims at the same target utilisation,
+`--utilization`, 0.8 by default): % of steps whose load exceeds 100% of the running
+replicas, and replica-hours relative to perfect foresight (the load's own replicas at the
+target utilisation), for the HPA's reactive rule (10% tolerance, 5-minute scale-down
+stabilisation), the ETS upper bound, and `sidecar` (`recommend` at each `--levels` level;
+`sidecar_stacked`: the upper bound also held to the target utilisation, the policy's
+`peak_utilization: <target>`).
 
-    python -m benchmarks.forecast_quality [--quick]
+    python -m benchmarks.forecast_quality [--quick] [--levels 0.9,0.95] [--utilization 0.8]
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ Z90 = 1.6448536269514722
 SCALES = ("absolute", "relative")
 METHOD = {"absolute": "sidecar", "relative": "sidecar_relative"}
 """The sidecar with each `interval_scale` (the point forecasts are the same)."""
+STACKED = "sidecar_stacked"
 
 
 def synthetic_traffic(seed: int, n: int = 8064, step: float = 300.0) -> tuple[Array, Array]:
@@ -163,7 +168,12 @@ class Sim:
 
 
 def simulate(
-    t: Array, y: Array, sim: Sim, levels: tuple[float, ...], lead_s: float = 300.0
+    t: Array,
+    y: Array,
+    sim: Sim,
+    levels: tuple[float, ...],
+    utilization: float = 0.8,
+    lead_s: float = 300.0,
 ) -> None:
     n = y.size
     step = float(np.median(np.diff(t)))
@@ -173,12 +183,14 @@ def simulate(
     fit_n = min(int(n * 0.6), int(7 * 86400 / step))
     policy = ScalingPolicy(
         capacity_per_replica=cap,
-        target_utilization=1.0,
+        target_utilization=utilization,
         min_replicas=1,
         max_replicas=1000,
         lead_time=lead_s,
         scale_down_stabilization=300.0,
     )
+    stacked = policy.model_copy(update={"peak_utilization": utilization})
+    per_replica = cap * utilization
     ours = {
         scale: AutoForecaster(horizon=lead + 1, interval_scale=scale).fit(t[:fit_n], y[:fit_n])
         for scale in SCALES
@@ -189,27 +201,35 @@ def simulate(
     for v in load[fit_n // 2 : fit_n].tolist():
         res.append(v - float(ets.predict(1)[0]))
     sigma = float(np.std(res)) or 1.0
-    need = np.ceil(load / cap)
+    need = np.ceil(load / per_replica)
     decided: dict[str, list[int]] = {"hpa": [], "ets_upper": []}
-    runs = [(scale, lv, f"{METHOD[scale]}@{lv:g}") for scale in SCALES for lv in levels]
-    decided.update({key: [] for _, _, key in runs})
-    memories = {key: ScalingMemory() for _, _, key in runs}
+    runs = [
+        (scale, lv, pol, f"{name}@{lv:g}")
+        for scale in SCALES
+        for lv in levels
+        for name, pol in ((METHOD[scale], policy), (STACKED, stacked))
+        if name != STACKED or (scale == "absolute" and utilization < 1)
+    ]
+    decided.update({key: [] for *_, key in runs})
+    memories = {key: ScalingMemory() for *_, key in runs}
     hpa_current = int(need[fit_n - 1])
     hpa_hist: list[tuple[int, int]] = []
     for i in range(fit_n, n):
         now_load = float(load[i - 1])
         # HPA: ratio with 10% tolerance, scale-down stabilisation over 5 minutes
-        ratio = now_load / (hpa_current * cap) if hpa_current else 2.0
+        ratio = now_load / (hpa_current * per_replica) if hpa_current else 2.0
         want = hpa_current if abs(ratio - 1) <= 0.1 else max(1, math.ceil(hpa_current * ratio))
         hpa_hist = [(j, r) for j, r in hpa_hist if j > i - int(300 / step)] + [(i, want)]
         hpa_current = want if want >= hpa_current else max(r for _, r in hpa_hist)
         decided["hpa"].append(hpa_current)
         e_up = float(np.max(ets.predict(lead + 1) + Z90 * sigma * np.sqrt(np.arange(1, lead + 2))))
-        decided["ets_upper"].append(max(1, math.ceil(e_up / cap)))
-        for scale, lv, key in runs:
-            fc: Forecast = ours[scale].forecast(lead + 1, lv)
+        decided["ets_upper"].append(max(1, math.ceil(e_up / per_replica)))
+        forecasts: dict[tuple[str, float], Forecast] = {}
+        for scale, lv, pol, key in runs:
+            if (scale, lv) not in forecasts:
+                forecasts[(scale, lv)] = ours[scale].forecast(lead + 1, lv)
             rec, memories[key] = recommend(
-                fc, policy, now_load, float(t[i - 1]), memory=memories[key]
+                forecasts[(scale, lv)], pol, now_load, float(t[i - 1]), memory=memories[key]
             )
             decided[key].append(rec.replicas)
         ets.step(float(y[i - 1]))
@@ -235,6 +255,12 @@ def main() -> None:
         default=[0.9],
         help="interval levels whose upper bound sizes the sidecar's replicas",
     )
+    ap.add_argument(
+        "--utilization",
+        type=float,
+        default=0.8,
+        help="target utilisation of every autoscaler (under-provisioned = load above 100%%)",
+    )
     args = ap.parse_args()
     files = sorted(glob.glob(str(CRANE / "*.csv")))
     series = [(Path(f).stem, *np.loadtxt(f, delimiter=",", skiprows=1).T) for f in files]
@@ -253,7 +279,7 @@ def main() -> None:
                 groups.setdefault(key, (Tally(), Sim()))
             tally, sim = Tally(), Sim()
             backtest(t, y, tally, horizons, every=max(1, int(round(1800 / step))))
-            simulate(t, y, sim, tuple(args.levels))
+            simulate(t, y, sim, tuple(args.levels), args.utilization)
             for key in ("all", group):
                 _merge(groups[key], tally, sim)
             bar.update(1)

@@ -341,7 +341,16 @@ class ScalingPolicy(_Strict):
         description="Usage one replica serves at 100% (same unit as the query)."
     )
     target_utilization: Annotated[float, Field(gt=0, le=1)] = Field(
-        default=0.7, description="Utilisation each replica should run at."
+        default=0.7,
+        description="Utilisation each replica should run at under the expected load "
+        "(the forecast mean, and the load now).",
+    )
+    peak_utilization: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=1.0,
+        description="Utilisation the forecast's upper bound may reach. 1.0: the rare load "
+        "at the bound may fill the replicas, so the interval, not a second margin, covers "
+        "the uncertainty; set it to target_utilization to add the headroom on top of the "
+        "bound (more replica-hours).",
     )
     min_replicas: int = Field(default=1, ge=0, description="Never recommend fewer.")
     max_replicas: PositiveInt = Field(default=100, description="Never recommend more.")
@@ -361,9 +370,9 @@ class ScalingPolicy(_Strict):
         default=0.1, description="The HPA's tolerance, accounted for so it is not applied twice."
     )
     level: Annotated[float, Field(ge=0.5, lt=1)] | None = Field(
-        default=None,
+        default=0.95,
         description="Interval level whose upper bound sizes the replicas (higher: fewer "
-        "under-provisioned minutes, more replica-hours); none = the forecast rule's level.",
+        "under-provisioned minutes, more replica-hours); null = the forecast rule's level.",
     )
     dry_run: bool = Field(default=False, description="Report only; export no recommendation.")
 
@@ -374,6 +383,16 @@ class ScalingPolicy(_Strict):
         if isinstance(low, int) and value < low:
             raise PydanticCustomError(
                 "replicas", "must be at least min_replicas ({low})", {"low": low}
+            )
+        return value
+
+    @field_validator("peak_utilization")
+    @classmethod
+    def _peak_not_below_target(cls, value: float, info: ValidationInfo) -> float:
+        target = info.data.get("target_utilization")
+        if isinstance(target, (int, float)) and value < target:
+            raise PydanticCustomError(
+                "utilization", "must be at least target_utilization ({target})", {"target": target}
             )
         return value
 

@@ -1,10 +1,10 @@
 """`POST /scaling` logic: a usage snapshot (and optional history) to a replica recommendation.
 
 With `history` of the load and a per-replica capacity, the load is forecast (auto model,
-conformal 90% interval) and the predictive policy applies. With a snapshot only, the
-recommendation is the reactive one: utilisation (the larger of `cpu_avg` and
-`memory_avg`) against the target, as the HPA computes it, or `request_rate` against the
-per-replica capacity when that is given; the larger of the two wins.
+conformal 95% interval, the scaling policy's default level) and the predictive policy
+applies. With a snapshot only, the recommendation is the reactive one: utilisation (the
+larger of `cpu_avg` and `memory_avg`) against the target, as the HPA computes it, or
+`request_rate` against the per-replica capacity when that is given; the larger wins.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def advise(
     lead_time: float = 300.0,
     horizon: float = 3600.0,
     history: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
-    level: float = 0.9,
+    level: float = 0.95,
 ) -> UsageAdvice:
     """Recommend replicas for the usage snapshot (see the module docstring)."""
     util = max(float(usage.get("cpu_avg", 0.0) or 0.0), float(usage.get("memory_avg", 0.0) or 0.0))

@@ -43,6 +43,7 @@ def test_replicas_cover_the_forecast_upper_bound(tmp_path: Path) -> None:
 
 
 def test_a_higher_scaling_level_buys_more_headroom(tmp_path: Path) -> None:
-    at_rule_level = _replicas(tmp_path, "")
+    at_rule_level = _replicas(tmp_path, ", level: null")  # the rule's 0.8
+    at_default = _replicas(tmp_path, "")  # the policy's own 0.95
     at_099 = _replicas(tmp_path, ", level: 0.99")
-    assert at_099 > at_rule_level
+    assert at_rule_level < at_default < at_099

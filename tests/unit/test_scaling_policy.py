@@ -12,10 +12,11 @@ from sidecar.types import Forecast
 NOW = 1_700_000_000.0
 
 
-def fc(upper: list[float], step: float = 60.0) -> Forecast:
+def fc(upper: list[float], step: float = 60.0, mean: float = 0.8) -> Forecast:
+    """A forecast whose mean is `mean` times its upper bound."""
     u = np.array(upper, dtype=float)
     t = NOW + step * np.arange(1, len(u) + 1)
-    return Forecast(t, u * 0.8, u * 0.6, u, 0.9)
+    return Forecast(t, u * mean, u * 0.6 * mean, u, 0.9)
 
 
 def policy(**kw: object) -> ScalingPolicy:
@@ -34,8 +35,10 @@ def policy(**kw: object) -> ScalingPolicy:
 @pytest.mark.parametrize(
     ("upper", "load_now", "current", "kw", "expected"),
     [
-        ([10, 10, 10, 10], 10.0, 2, {}, 2),  # 10 / (10*0.5) = 2
-        ([10, 30, 10, 80], 10.0, 2, {}, 6),  # peak 30 within lead time + one step: 30 / 5
+        ([10, 10, 10, 10], 10.0, 2, {}, 2),  # mean 8 / (10*0.5) -> 2; bound 10 / 10 = 1
+        ([10, 30, 10, 80], 10.0, 2, {}, 5),  # peak within lead time + one step: mean 24 / 5
+        ([10, 30, 10, 80], 10.0, 2, {"peak_utilization": 0.5}, 6),  # stacked: bound 30 / 5
+        ([10, 30, 10, 80], 10.0, 2, {"peak_utilization": 0.6}, 5),  # 30 / 6 = 5 = mean's 5
         ([10, 10, 10, 90], 10.0, 2, {}, 2),  # beyond the lead time: not yet
         ([5, 5, 5], 40.0, 2, {}, 8),  # reactive wins: never below what load needs now
         ([500, 500], 10.0, 2, {}, 20),  # clamped to max
@@ -57,9 +60,9 @@ def test_scale_down_is_held_for_the_stabilisation_window() -> None:
     p = policy(scale_down_stabilization=300.0)
     memory = ScalingMemory()
     rec, memory = recommend(fc([50, 50]), p, 10.0, NOW, current=2, memory=memory)
-    assert rec.replicas == 10
+    assert rec.replicas == 8  # mean 40 at 5 a replica
     rec, memory = recommend(fc([10, 10]), p, 10.0, NOW + 120, current=10, memory=memory)
-    assert rec.replicas == 10 and any("held" in r for r in rec.reasons)
+    assert rec.replicas == 8 and any("held" in r for r in rec.reasons)
     rec, memory = recommend(fc([10, 10]), p, 10.0, NOW + 400, current=10, memory=memory)
     assert rec.replicas == 2  # the high recommendation left the window
 
@@ -68,7 +71,28 @@ def test_scale_up_is_immediate_despite_stabilisation() -> None:
     p = policy()
     _, memory = recommend(fc([10, 10]), p, 10.0, NOW, current=2)
     rec, _ = recommend(fc([60, 60]), p, 10.0, NOW + 30, current=2, memory=memory)
-    assert rec.replicas == 12
+    assert rec.replicas == 10  # mean 48 at 5 a replica
+
+
+@pytest.mark.parametrize(
+    ("mean", "expected", "driver"),
+    [
+        (0.9, 4, "mean"),  # narrow interval: mean 18 at 5 a replica (bound 20 at 10: 2)
+        (0.25, 2, "upper bound"),  # wide interval: bound 20 at 10 a replica (mean 5: 1)
+    ],
+)
+def test_the_mean_sizes_at_the_target_and_the_bound_at_the_peak_utilisation(
+    mean: float, expected: int, driver: str
+) -> None:
+    rec, _ = recommend(fc([20, 20], mean=mean), policy(), 0.0, NOW, current=1)
+    assert rec.replicas == rec.predictive == expected
+    line = next(r for r in rec.reasons if r.startswith(f"forecast {driver}"))
+    assert line.split(" needs ")[1].startswith(str(expected))
+
+
+def test_peak_utilisation_below_the_target_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least target_utilization"):
+        policy(peak_utilization=0.4)
 
 
 def test_replicas_for_rounds_up_and_ignores_bad_load() -> None:
