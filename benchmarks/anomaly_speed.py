@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sidecar.detect.seasonal import SeasonalRobustZ
+from sidecar.detect.base import UnivariateDetector
+from sidecar.detect.registry import make_detector
 from sidecar.replay.score import score_csv
 
 CRANE = Path(__file__).resolve().parents[2] / "shared" / "data" / "crane-cpu"
@@ -69,7 +70,9 @@ def bank() -> None:
     rng = np.random.default_rng(0)
     print(f"{'series':>8}{'step s':>10}{'series/s':>14}{'bytes/series':>14}{'x EWMA':>9}")
     for n in (1_000, 10_000, 100_000):
-        b = SeasonalRobustZ().bank(n)
+        det = make_detector()  # the default rule's detector (onset scoring on)
+        assert isinstance(det, UnivariateDetector)
+        b = det.bank(n)
         t0 = 1_700_000_000.0
         for i in range(30):  # warm up past the detector's warm-up
             t = np.full(n, t0 + 60.0 * i)

@@ -127,9 +127,9 @@ def main() -> None:
         [
             panel(
                 1,
-                "Most anomalous series now",
+                "Most anomalous series, last hour",
                 "table",
-                [("topk(10, sidecar_anomaly_score)", "")],
+                [("topk(10, max_over_time(sidecar_anomaly_score[1h]))", "")],
                 0,
                 0,
                 12,
@@ -262,7 +262,8 @@ def main() -> None:
                 10,
                 24,
                 8,
-                "Calibrated score; crossing the threshold sets sidecar_anomaly to 1.",
+                "Calibrated score, given at an episode's onset; crossing the threshold sets "
+                "sidecar_anomaly to 1 until the series is back within 5 sigma.",
             ),
             panel(
                 3,

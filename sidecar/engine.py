@@ -84,6 +84,7 @@ class _DetectorState:
     monitors: dict[SeriesKey, Monitor] = field(default_factory=dict)
     memo: dict[SeriesKey, _SeriesMemo] = field(default_factory=dict)
     points: dict[SeriesKey, AnomalyPoint] = field(default_factory=dict)
+    episodes: set[int] = field(default_factory=set)  # bank channels whose last verdict was 1
 
 
 @dataclass
@@ -306,7 +307,11 @@ class Engine:
         for i, t in enumerate(grid.tolist()):
             x = X[i]
             s = bank.score(np.full(bank.n, t), x)
-            anomalous = s.warm & (s.value >= threshold)
+            held = np.zeros(bank.n, dtype=bool)  # episodes continue as in Monitor._classify
+            held[list(st.episodes)] = True
+            anomalous = s.warm & ((s.value >= threshold) | (held & s.deviating))
+            sampled = ~np.isnan(x)
+            st.episodes = set(np.flatnonzero((anomalous & sampled) | (held & ~sampled)).tolist())
             bank.learn(s, ~(anomalous & r.threshold.protect))
             for ch in np.flatnonzero(~np.isnan(x)).tolist():
                 if ch not in keys:
@@ -332,6 +337,7 @@ class Engine:
         if ch is not None and st.bank is not None:
             st.bank.reset(np.array([ch], dtype=np.intp))
             st.free.append(ch)
+            st.episodes.discard(ch)
 
     def _forecast(
         self, fs: _ForecastState, series: list[Frame], now: float, current: int | None

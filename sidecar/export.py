@@ -24,7 +24,8 @@ METRICS = {
     "sidecar_anomaly_score": "Calibrated anomaly score in [0, 1] of the latest sample (higher = rarer for this series).",
     "sidecar_anomaly_expected_lower": "Lower end of the range the series was expected in.",
     "sidecar_anomaly_expected_upper": "Upper end of the range the series was expected in.",
-    "sidecar_anomaly": "1 when the latest sample crossed the rule's threshold, else 0.",
+    "sidecar_anomaly": "1 while an anomalous episode lasts (its first sample crossed the "
+    "rule's threshold; it ends when the series is back within 5 sigma), else 0.",
     "sidecar_anomaly_observed": "The latest sample the score is about (of the driving metric).",
     "sidecar_forecast": "Forecast of the series at the rule's horizon; bound is mean, lower or upper.",
     "sidecar_forecast_target_timestamp_seconds": "Time the exported forecast is for.",

@@ -89,12 +89,15 @@ class Score:
 
     `value` is in [0, 1], higher = more anomalous (0.0 while not `warm`); `expected` is the
     range the `driver` metric was expected in; `driver` is the metric that scored highest.
+    `deviating`: some metric is 5 sigma or more off its baseline now, which keeps an episode
+    that onset scoring reported once anomalous for the `Monitor` until it ends.
     """
 
     value: float
     expected: tuple[float, float] | None = None
     driver: str | None = None
     warm: bool = True
+    deviating: bool = False
 
 
 @dataclass(frozen=True, slots=True)

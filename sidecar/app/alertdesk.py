@@ -15,13 +15,19 @@ from sidecar.snapshot import AlertPoint, AnomalyPoint, Snapshot
 __all__ = ["AlertDeskCore", "anomaly_index"]
 
 
+EPISODE_SCORE = 0.9
+"""What a series in an anomalous episode counts as after its onset, whose score it no longer
+repeats (onset scoring): the default alarm threshold it crossed."""
+
+
 def anomaly_index(points: Iterable[AnomalyPoint]) -> dict[tuple[str, str], float]:
     """Highest anomaly score per (label, value): how alerts find their related series."""
     out: dict[tuple[str, str], float] = {}
     for p in points:
+        score = max(p.score, EPISODE_SCORE) if p.anomalous else p.score
         for kv in p.labels:
-            if p.score > out.get(kv, -1.0):
-                out[kv] = p.score
+            if score > out.get(kv, -1.0):
+                out[kv] = score
     return out
 
 

@@ -64,7 +64,7 @@ def _is_duration(annotation: Any, metadata: list[Any] | None = None) -> bool:
 
 def _type_name(annotation: Any, metadata: list[Any] | None = None) -> str:
     if _is_duration(annotation, metadata):
-        season = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        season = any(typing.get_origin(a) is typing.Literal for a in typing.get_args(annotation))
         return "`auto` \\| `none` \\| duration" if season else "duration"
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:

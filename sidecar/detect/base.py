@@ -9,7 +9,7 @@ metric of a target gets its own channel, the highest-scoring metric is the `driv
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, Self
 
 import numpy as np
@@ -61,6 +61,40 @@ def _periods(season: str | float) -> tuple[float, ...]:
     return (float(season),)
 
 
+class _Sample:
+    """One column's sample evaluated against its state, shared by scoring and learning."""
+
+    __slots__ = ("_calibrated", "ev", "stat", "state", "x")
+
+    def __init__(
+        self, state: tuple[BaselineState, Calibration], ev: Evaluation, stat: float, x: float
+    ) -> None:
+        self.state, self.ev, self.stat, self.x = state, ev, stat, x
+        self._calibrated: float | None = None
+
+    def calibrated(self) -> float:
+        """The calibrated score of the statistic (before onset scoring), computed once."""
+        if self._calibrated is None:
+            p = calibration.tail_probability(self.state[1], SCALAR, self.stat)
+            self._calibrated = min(max(float(calibration.score_of(p)), 0.0), 1.0)
+        return self._calibrated
+
+
+def _highest(scores: Iterable[Score]) -> Score:
+    """The highest warm score (the driver); `deviating` if any metric is."""
+    best: Score | None = None
+    deviating = False
+    for score in scores:
+        deviating = deviating or score.deviating
+        if score.warm and score.expected is not None and (best is None or score.value > best.value):
+            best = score
+    if best is None:
+        return Score(0.0, None, None, warm=False)
+    if deviating and not best.deviating:  # another metric is off its baseline
+        return Score(best.value, best.expected, best.driver, best.warm, True)
+    return best
+
+
 class UnivariateDetector:
     """Base of detectors that score each metric against its streaming baseline.
 
@@ -72,15 +106,27 @@ class UnivariateDetector:
 
     kind = "univariate"
 
-    def __init__(self, season: str | float = "auto", window: int = 120, warmup: int = 20) -> None:
+    def __init__(
+        self,
+        season: str | float = "auto",
+        window: int = 120,
+        warmup: int = 20,
+        onset_hold: float | None = None,
+    ) -> None:
         self.season = season
         self.window = window
         self.warmup = warmup
+        self.onset_hold = onset_hold
 
     # -- sklearn-style parameters --------------------------------------------------------
 
     def get_params(self) -> dict[str, Any]:
-        return {"season": self.season, "window": self.window, "warmup": self.warmup}
+        return {
+            "season": self.season,
+            "window": self.window,
+            "warmup": self.warmup,
+            "onset_hold": self.onset_hold,
+        }
 
     def clone(self) -> Self:
         """An unfitted copy with the same parameters."""
@@ -110,75 +156,83 @@ class UnivariateDetector:
             st = states[column] = (new_state(self.params_, SCALAR), Calibration(SCALAR, None))
         return st
 
-    def _evaluate(self, t: float, x: Mapping[str, float]) -> dict[str, tuple[Evaluation, float]]:
-        """Per column: the evaluation and its raw statistic (cached until learned)."""
+    def _sample(self, column: str, t: float, v: float) -> _Sample:
+        """Evaluate one column's sample against its state (does not learn it)."""
+        st = self._state(column)
+        ev = baseline_scalar.evaluate_one(self.params_, st[0], float(t), float(v))
+        return _Sample(st, ev, float(self._statistic(ev, SCALAR)), float(v))
+
+    def _evaluate(self, t: float, x: Mapping[str, float]) -> dict[str, _Sample]:
+        """Per column: the evaluated sample (cached until learned, so scoring then learning
+        evaluates once)."""
         cache = self.__dict__.get("_last")
         key = (t, tuple(x.items()))
         if cache is not None and cache[0] == key:
-            evs: dict[str, tuple[Evaluation, float]] = cache[1]
-            return evs
-        params = self.params_
-        evs = {}
-        for c, v in x.items():
-            ev = baseline_scalar.evaluate_one(params, self._state(c)[0], float(t), float(v))
-            evs[c] = (ev, float(self._statistic(ev, SCALAR)))
-        self.__dict__["_last"] = (key, evs)
-        return evs
+            samples: dict[str, _Sample] = cache[1]
+            return samples
+        samples = {c: self._sample(c, t, v) for c, v in x.items()}
+        self.__dict__["_last"] = (key, samples)
+        return samples
+
+    def _column_score(self, column: str, t: float, s: _Sample) -> Score:
+        ev, stat = s.ev, s.stat
+        if not ev.warm or math.isnan(stat):
+            return Score(0.0, None, column, warm=bool(ev.warm))
+        deviating = False
+        if math.isnan(s.x):  # a gap: no evidence either way
+            value = 0.0
+        else:
+            value = s.calibrated()
+            deviating = stat >= calibration.EPISODE_Z
+            if self.onset_hold is not None:
+                value = calibration.onset_score(s.state[1], SCALAR, t, value, self.onset_hold)
+        lo = ev.center - EXPECTED_SIGMAS * ev.spread
+        hi = ev.center + EXPECTED_SIGMAS * ev.spread
+        return Score(value, (float(lo), float(hi)), column, True, deviating)
+
+    def _learn_sample(self, t: float, s: _Sample, learned: bool) -> None:
+        """Learn (or, not `learned`, only track) an evaluated sample."""
+        base, cal = s.state
+        ev, stat = s.ev, s.stat
+        hold = self.onset_hold
+        if hold is not None and ev.warm and not math.isnan(stat) and not math.isnan(s.x):
+            calibration.remember_peak(cal, SCALAR, t, s.calibrated(), hold, True)
+        if learned and ev.warm and ev.ok:  # extremes count once the series has been seen to move
+            calibration.update(cal, SCALAR, stat, True, base.quantum > 0.0, hold is not None)
+        baseline_scalar.learn_one(self.params_, base, ev, learned)
 
     def score_columns(self, t: float, x: Mapping[str, float]) -> dict[str, Score]:
         """The score of each metric on its own (`score_one` reports the highest)."""
-        out: dict[str, Score] = {}
-        for column, (ev, stat) in self._evaluate(t, x).items():
-            if not ev.warm or math.isnan(stat):
-                out[column] = Score(0.0, None, column, warm=bool(ev.warm))
-                continue
-            if math.isnan(x[column]):  # a gap: no evidence either way
-                value = 0.0
-            else:
-                p = calibration.tail_probability(self._state(column)[1], SCALAR, stat)
-                value = min(max(float(calibration.score_of(p)), 0.0), 1.0)
-            lo = ev.center - EXPECTED_SIGMAS * ev.spread
-            hi = ev.center + EXPECTED_SIGMAS * ev.spread
-            out[column] = Score(value, (float(lo), float(hi)), column, True)
-        return out
+        return {c: self._column_score(c, t, s) for c, s in self._evaluate(t, x).items()}
 
     def score_one(self, t: float, x: Mapping[str, float]) -> Score:
-        best: Score | None = None
-        for score in self.score_columns(t, x).values():
-            if (
-                score.warm
-                and score.expected is not None
-                and (best is None or score.value > best.value)
-            ):
-                best = score
-        return best if best is not None else Score(0.0, None, None, warm=False)
+        return _highest(self.score_columns(t, x).values())
 
     def learn_one(self, t: float, x: Mapping[str, float]) -> None:
-        evs = self._evaluate(t, x)
-        params = self.params_
-        for column, (ev, stat) in evs.items():
-            base, cal = self._state(column)
-            if ev.warm and ev.ok:  # extremes count once the series has been seen to move
-                calibration.update(cal, SCALAR, stat, True, base.quantum > 0.0)
-            baseline_scalar.learn_one(params, base, ev)
+        for s in self._evaluate(t, x).values():
+            self._learn_sample(t, s, True)
         self.__dict__.pop("_last", None)
 
     def track_one(self, t: float, x: Mapping[str, float]) -> None:
         """Follow `x` without learning it as normal: only change detection sees it."""
-        evs = self._evaluate(t, x)
-        params = self.params_
-        for column, (ev, _) in evs.items():
-            baseline_scalar.learn_one(params, self._state(column)[0], ev, False)
+        for s in self._evaluate(t, x).values():
+            self._learn_sample(t, s, False)
         self.__dict__.pop("_last", None)
 
+    def update_one(self, t: float, x: Mapping[str, float]) -> Score:
+        """`score_one` then `learn_one`, evaluating the sample once (the replay's hot path)."""
+        samples = [(c, self._sample(c, t, v)) for c, v in x.items()]
+        score = _highest([self._column_score(c, t, s) for c, s in samples])
+        for _, s in samples:
+            self._learn_sample(t, s, True)
+        return score
+
     def score_frame(self, frame: Frame) -> list[Score]:
-        out: list[Score] = []
         cols = frame.columns
-        for t, row in zip(frame.t.tolist(), frame.X.tolist(), strict=True):
-            x = dict(zip(cols, row, strict=True))
-            out.append(self.score_one(t, x))
-            self.learn_one(t, x)
-        return out
+        return [
+            self.update_one(t, dict(zip(cols, row, strict=True)))
+            for t, row in zip(frame.t.tolist(), frame.X.tolist(), strict=True)
+        ]
 
     # -- vectorised API --------------------------------------------------------------------
 
@@ -190,7 +244,17 @@ class UnivariateDetector:
 class BankScores:
     """Scores of one vectorised step: arrays of shape (n,)."""
 
-    __slots__ = ("evaluation", "lower", "statistic", "upper", "value", "warm")
+    __slots__ = (
+        "calibrated",
+        "deviating",
+        "evaluation",
+        "lower",
+        "statistic",
+        "t",
+        "upper",
+        "value",
+        "warm",
+    )
 
     def __init__(
         self,
@@ -200,6 +264,8 @@ class BankScores:
         warm: NDArray[np.bool_],
         evaluation: Evaluation,
         statistic: NDArray[np.float64],
+        calibrated: NDArray[np.float64] | None = None,
+        t: NDArray[np.float64] | None = None,
     ) -> None:
         self.value = value
         self.lower = lower
@@ -207,6 +273,9 @@ class BankScores:
         self.warm = warm
         self.evaluation = evaluation
         self.statistic = statistic
+        self.calibrated = value if calibrated is None else calibrated  # before onset scoring
+        self.t = t
+        self.deviating = warm & (statistic >= calibration.EPISODE_Z)  # see Score.deviating
 
 
 class Bank:
@@ -227,14 +296,25 @@ class Bank:
         value = np.clip(np.where(warm, calibration.score_of(p), 0.0), 0.0, 1.0)
         lower = ev.center - EXPECTED_SIGMAS * ev.spread
         upper = ev.center + EXPECTED_SIGMAS * ev.spread
-        return BankScores(value, lower, upper, warm, ev, stat)
+        hold = self.detector.onset_hold
+        if hold is None:
+            return BankScores(value, lower, upper, warm, ev, stat)
+        onset = calibration.onset_score(self.calibration, ARRAY, t, value, hold)
+        return BankScores(onset, lower, upper, warm, ev, stat, value, t)
 
     def learn(self, scores: BankScores, mask: NDArray[np.bool_] | bool = True) -> None:
         """Learn the samples just scored where `mask`; elsewhere only track them (protect)."""
         ev = scores.evaluation
         counted = np.asarray(ev.warm, dtype=bool) & np.asarray(ev.ok, dtype=bool) & mask
         moved = self.state.quantum > 0.0  # before learning, as in the per-row path
-        calibration.update(self.calibration, ARRAY, scores.statistic, counted, moved)
+        hold = self.detector.onset_hold
+        if hold is not None:
+            calibration.remember_peak(
+                self.calibration, ARRAY, scores.t, scores.calibrated, hold, scores.warm
+            )
+        calibration.update(
+            self.calibration, ARRAY, scores.statistic, counted, moved, hold is not None
+        )
         learn(self.detector.params_, self.state, ARRAY, ev, mask)  # unmasked: tracked only
 
     def nbytes(self) -> int:
@@ -248,8 +328,8 @@ class Bank:
         fresh = new_state(self.detector.params_, ARRAY, n)
         cal = Calibration(ARRAY, n)
         _copy_into(fresh, self.state, self.n)
-        cal.counts[: self.n] = self.calibration.counts
-        cal.total[: self.n] = self.calibration.total
+        for name in Calibration.__slots__:
+            getattr(cal, name)[: self.n] = getattr(self.calibration, name)
         self.state, self.calibration, self.n = fresh, cal, n
 
     def reset(self, channels: NDArray[np.intp]) -> None:
@@ -262,8 +342,9 @@ class Bank:
             for o, f in zip(old, new, strict=True) if isinstance(old, list) else [(old, new)]:
                 if o is not None:
                     o[channels] = f
-        self.calibration.counts[channels] = 0.0
-        self.calibration.total[channels] = 0.0
+        fresh_cal = Calibration(ARRAY, channels.size)
+        for name in Calibration.__slots__:
+            getattr(self.calibration, name)[channels] = getattr(fresh_cal, name)
 
 
 def _copy_into(dst: BaselineState, src: BaselineState, n: int) -> None:

@@ -13,13 +13,24 @@ operations that round identically in both.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
 
 from sidecar.detect.ops import ScalarOps
 
-__all__ = ["EDGES", "P_HALF", "Calibration", "score_of", "tail_probability", "update"]
+__all__ = [
+    "EDGES",
+    "EPISODE_Z",
+    "P_HALF",
+    "Calibration",
+    "onset_score",
+    "remember_peak",
+    "score_of",
+    "tail_probability",
+    "update",
+]
 
 Ops = Any  # ScalarOps or ArrayOps: the kernel is duck-typed over both backends
 
@@ -55,6 +66,9 @@ PRIOR_WEIGHT = 100.0
 """Samples the prior counts for: a channel trusts its own tail after a few hundred samples
 (30 let the first heavy-tailed days alarm; 100 cut false alarms at the low-FP threshold)."""
 CAP = 50_000.0  # when a channel's count passes this, all its counts halve (slow forgetting)
+EPISODE_Z = 5.0
+"""A run of statistics at or above this is one episode; `update(episodes=True)` counts its
+first sample only, so one long incident cannot teach the tail that its values are normal."""
 
 _BINS = len(EDGES)  # bins [E0,E1) … [E_last, inf)
 
@@ -87,31 +101,34 @@ _PRIOR_ABOVE = _prior_above()
 
 
 class Calibration:
-    """Histogram counts (N, bins) or a list of floats, and the total count."""
+    """Histogram counts (N, bins) or a list of floats, the total count, the length of the
+    current run of statistics >= EPISODE_Z, and the recent peak score with its time (for
+    onset scoring, `onset_score`)."""
 
-    __slots__ = ("counts", "total")
+    __slots__ = ("counts", "peak", "peak_t", "streak", "total")
 
     def __init__(self, xp: Ops, n: int | None) -> None:
         if n is None:
             self.counts: Any = [0.0] * _BINS
             self.total: Any = 0.0
+            self.streak: Any = 0.0
+            self.peak: Any = 0.0
+            self.peak_t: Any = -math.inf
         else:
             self.counts = np.zeros((n, _BINS), dtype=np.float64)
             self.total = np.zeros(n, dtype=np.float64)
+            self.streak = np.zeros(n, dtype=np.float64)
+            self.peak = np.zeros(n, dtype=np.float64)
+            self.peak_t = np.full(n, -math.inf, dtype=np.float64)
 
     def nbytes(self) -> int:
-        return int(getattr(self.counts, "nbytes", 0)) + int(getattr(self.total, "nbytes", 0))
+        arrays = (self.counts, self.total, self.streak, self.peak, self.peak_t)
+        return sum(int(getattr(a, "nbytes", 0)) for a in arrays)
 
 
 def _bin_of(stat: float) -> int:
-    lo, hi = 0, _BINS - 1
-    while lo < hi:  # last edge <= stat
-        mid = (lo + hi + 1) // 2
-        if EDGES[mid] <= stat:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """Index of the last edge <= stat (stat >= 0, not NaN)."""
+    return max(bisect_right(EDGES, stat) - 1, 0)
 
 
 def tail_probability(cal: Calibration, xp: Ops, stat: Any) -> Any:
@@ -170,8 +187,19 @@ def score_of(p: Any) -> Any:
     return P_HALF / (p + P_HALF)
 
 
-def update(cal: Calibration, xp: Ops, stat: Any, mask: Any = True, extreme: Any = False) -> None:
+def update(
+    cal: Calibration,
+    xp: Ops,
+    stat: Any,
+    mask: Any = True,
+    extreme: Any = False,
+    episodes: bool = False,
+) -> None:
     """Count `stat` in its bin where `mask` (NaN statistics are not counted).
+
+    With `episodes`, a statistic >= EPISODE_Z that continues a run of them is not counted
+    (the run's first is): for onset scoring, where later samples of an episode score 0
+    anyway and counting them would hide the next incident for the rest of the history.
 
     Statistics in the open last bin (100 sigma and more) are counted only where `extreme`:
     the caller says when such a value is evidence about the series. The first move of a
@@ -183,6 +211,10 @@ def update(cal: Calibration, xp: Ops, stat: Any, mask: Any = True, extreme: Any 
     if isinstance(xp, ScalarOps):
         if not mask or math.isnan(stat) or (stat >= EDGES[-1] and not extreme):
             return
+        ongoing = cal.streak > 0.0
+        cal.streak = cal.streak + 1.0 if stat >= EPISODE_Z else 0.0
+        if episodes and ongoing and stat >= EPISODE_Z:
+            return
         counts: list[float] = cal.counts
         counts[_bin_of(min(stat, 1e300))] += 1.0
         cal.total += 1.0
@@ -193,6 +225,11 @@ def update(cal: Calibration, xp: Ops, stat: Any, mask: Any = True, extreme: Any 
         return
     extreme_ok = np.asarray(extreme, dtype=bool)
     do = np.asarray(mask, dtype=bool) & ~np.isnan(stat) & (~(stat >= EDGES[-1]) | extreme_ok)
+    high = stat >= EPISODE_Z
+    ongoing = cal.streak > 0.0
+    cal.streak = np.where(do, np.where(high, cal.streak + 1.0, 0.0), cal.streak)
+    if episodes:
+        do = do & ~(ongoing & high)
     s = np.where(np.isnan(stat), 0.0, np.minimum(stat, 1e300))
     k = np.clip(np.searchsorted(np.asarray(EDGES), s, side="right") - 1, 0, _BINS - 1)
     rows = np.flatnonzero(do)
@@ -202,3 +239,27 @@ def update(cal: Calibration, xp: Ops, stat: Any, mask: Any = True, extreme: Any 
     if over.any():
         cal.counts[over] *= 0.5
         cal.total = np.where(over, cal.total * 0.5, cal.total)
+
+
+def onset_score(cal: Calibration, xp: Ops, t: Any, value: Any, hold: float) -> Any:
+    """`value` where it beats the channel's peak of the last `hold` seconds, else 0.
+
+    The peak is refreshed by every score that reaches it, so a plateau of high scores
+    scores once; `hold` after it was last reached it is forgotten, and the next score is
+    new again (a slowly fading episode may score once per `hold`).
+    """
+    expired = t - cal.peak_t > hold
+    if isinstance(xp, ScalarOps):
+        return value if expired or value > cal.peak else 0.0
+    return np.where(expired | (value > cal.peak), value, 0.0)
+
+
+def remember_peak(cal: Calibration, xp: Ops, t: Any, value: Any, hold: float, mask: Any) -> None:
+    """Update the peak `onset_score` reads with a score just given (where `mask`)."""
+    if isinstance(xp, ScalarOps):
+        if mask and (t - cal.peak_t > hold or value >= cal.peak):
+            cal.peak, cal.peak_t = value, t
+        return
+    take = np.asarray(mask, dtype=bool) & ((t - cal.peak_t > hold) | (value >= cal.peak))
+    cal.peak = np.where(take, value, cal.peak)
+    cal.peak_t = np.where(take, t, cal.peak_t)

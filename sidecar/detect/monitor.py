@@ -7,6 +7,11 @@ series' own past scores, floored at `min_score`. With `protect`, a sample judged
 anomalous is not learned, so an incident does not become the new normal by itself
 (detectors with `track_one` still feed it to their change detection, so a lasting shift
 becomes the new normal after a few samples instead of alarming for hours).
+
+An episode stays anomalous after the sample that crossed the threshold for as long as the
+score says the series is still `deviating` (5 sigma or more off its baseline): with onset
+scoring (`onset_hold`) only an episode's first sample scores, and the verdict, which
+alerts read, still lasts as long as the incident.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Mapping
 
 from sidecar.config.schema import ThresholdSpec
 from sidecar.detect.base import Detector
-from sidecar.types import Frame, Verdict
+from sidecar.types import Frame, Score, Verdict
 
 __all__ = ["Monitor", "StreamingQuantile"]
 
@@ -59,6 +64,7 @@ class Monitor:
         self.threshold = ThresholdSpec() if threshold is None else threshold
         self._fixed = self.threshold.score_threshold
         self._quantile = StreamingQuantile() if self.threshold.policy == "quantile" else None
+        self._episode = False  # the last verdict was anomalous
 
     def current_threshold(self) -> float:
         """The score at or above which the next sample is anomalous."""
@@ -68,17 +74,30 @@ class Monitor:
         assert q is not None
         return max(self._quantile.quantile(q), self.threshold.min_score)
 
+    def _classify(self, score: Score, threshold: float) -> bool:
+        """Crossed the threshold, or continues an anomalous episode (still deviating)."""
+        anomalous = score.warm and (
+            score.value >= threshold or (self._episode and score.deviating)
+        )
+        self._episode = anomalous
+        return anomalous
+
     def update(self, t: float, x: Mapping[str, float]) -> Verdict:
         """Score `x`, classify it, then learn it unless it is anomalous and protected."""
-        score = self.detector.score_one(t, x)
         th = self.current_threshold()
-        anomalous = score.warm and score.value >= th
-        if not (anomalous and self.threshold.protect):
-            self.detector.learn_one(t, x)
-        else:  # protected: not learned as normal, but a lasting change must still be seen
-            track = getattr(self.detector, "track_one", None)
-            if track is not None:
-                track(t, x)
+        update_one = getattr(self.detector, "update_one", None)
+        if update_one is not None and not self.threshold.protect:
+            score: Score = update_one(t, x)  # learning does not depend on the verdict
+            anomalous = self._classify(score, th)
+        else:
+            score = self.detector.score_one(t, x)
+            anomalous = self._classify(score, th)
+            if not (anomalous and self.threshold.protect):
+                self.detector.learn_one(t, x)
+            else:  # protected: not learned as normal, but a lasting change must still be seen
+                track = getattr(self.detector, "track_one", None)
+                if track is not None:
+                    track(t, x)
         if self._quantile is not None and score.warm:
             self._quantile.add(score.value)
         return Verdict(score, anomalous, th)
@@ -98,7 +117,7 @@ class Monitor:
         out = []
         for score in self.detector.score_frame(frame):
             th = self.current_threshold()
-            out.append(Verdict(score, score.warm and score.value >= th, th))
+            out.append(Verdict(score, self._classify(score, th), th))
             if self._quantile is not None and score.warm:
                 self._quantile.add(score.value)
         return out

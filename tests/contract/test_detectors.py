@@ -3,7 +3,8 @@
 Relations on small synthetic data: warm-up gives 0; scores stay finite in [0, 1] on
 NaN/Inf/huge/constant input; the batch form equals the per-row loop; the vectorised bank
 equals the per-row path bit for bit; a pickle round-trip scores the same; spikes, level
-shifts and variance changes outscore normal samples.
+shifts and variance changes outscore normal samples. Univariate detectors also run with
+onset scoring (`kind+onset`: `onset_hold` of an hour), which keeps the same contract.
 """
 
 from __future__ import annotations
@@ -19,12 +20,21 @@ from sidecar.detect.base import UnivariateDetector
 from sidecar.detect.registry import DETECTORS
 from sidecar.types import Frame, SeriesKey
 
-KINDS = sorted(DETECTORS)
 STEP = 60.0
+KINDS = sorted(DETECTORS) + [
+    f"{k}+onset" for k in sorted(DETECTORS) if issubclass(DETECTORS[k], UnivariateDetector)
+]
+
+
+def cls(kind: str) -> Any:
+    return DETECTORS[kind.partition("+")[0]]
 
 
 def make(kind: str, **params: Any) -> Any:
-    return DETECTORS[kind](**params)
+    base, _, variant = kind.partition("+")
+    if variant == "onset":
+        params = {"onset_hold": 3600.0, **params}
+    return DETECTORS[base](**params)
 
 
 def seasonal_series(
@@ -101,7 +111,7 @@ def test_batch_equals_per_row_loop(kind: str) -> None:
     assert batch == rows
 
 
-@pytest.mark.parametrize("kind", [k for k in KINDS if issubclass(DETECTORS[k], UnivariateDetector)])
+@pytest.mark.parametrize("kind", [k for k in KINDS if issubclass(cls(k), UnivariateDetector)])
 def test_vectorised_bank_equals_per_row_path(kind: str) -> None:
     n_channels, n = 5, 1500
     t0 = 1_700_000_000.0 + STEP * np.arange(n)
@@ -154,7 +164,7 @@ def _anomaly_vs_normal(kind: str, inject: str) -> tuple[float, float]:
     n = 3000
     t = 1_700_000_000.0 + STEP * np.arange(n)
     # seasonal data for detectors that model seasons; the windowed forest does not (documented)
-    amplitude = 0.0 if getattr(DETECTORS[kind], "seasonal", True) is False else 3.0
+    amplitude = 0.0 if getattr(cls(kind), "seasonal", True) is False else 3.0
     x = 50 + amplitude * np.sin(2 * np.pi * t / 86400) + rng.normal(0, 1, n)
     at = 2500
     if inject == "spike":
@@ -172,6 +182,6 @@ def _anomaly_vs_normal(kind: str, inject: str) -> tuple[float, float]:
 def test_anomalies_outscore_normal_samples(kind: str, inject: str) -> None:
     anomalous, normal = _anomaly_vs_normal(kind, inject)
     assert anomalous > normal
-    targets = getattr(DETECTORS[kind], "targets", ("spike", "level_shift", "variance"))
+    targets = getattr(cls(kind), "targets", ("spike", "level_shift", "variance"))
     if inject in targets:
         assert anomalous > 0.5

@@ -300,7 +300,7 @@ def test_bad_rule_file_on_reload_keeps_the_old_rules(stack: Stack) -> None:
 # Panels that must show data once the stack above has run (the others must at least parse).
 EXPECT_DATA = {
     "sidecar-overview": {
-        "Most anomalous series now",
+        "Most anomalous series, last hour",
         "Highest score per rule",
         "Tick duration",
         "Seconds since each rule last succeeded",
