@@ -7,7 +7,7 @@ median delay (samples after the labelled start) per anomaly kind at the standard
 profile's threshold, and false alarms per day on ../shared/data/crane-cpu at that
 threshold and at the default alarm threshold (`false_alarm_rate: 0.0001`), after a one-day
 warm-up. Detectors are built as a rule with their `kind` gets them (each episode scored at
-its onset, `onset_hold: 4h`); `default, no onset` is the default with `onset_hold: null`
+its onset, `onset_window: 48`); `default, no onset` is the default with `onset_window: null`
 (the score stays high while the series is off its baseline). For scale, the seasonal-naive `windowed gaussian` baseline of
 NAB itself is also run in the same process.
 
@@ -130,7 +130,7 @@ def main() -> None:
         k: monitor_scorer(k) for k, cls in DETECTORS.items() if getattr(cls, "seasonal", True)
     }
     # the default detector without onset scoring (the score stays high during an episode)
-    scorers["default, no onset"] = monitor_scorer("seasonal_robust_z", onset_hold=None)
+    scorers["default, no onset"] = monitor_scorer("seasonal_robust_z", onset_window=None)
     if not args.skip_baseline:
         scorers["windowed_gaussian"] = windowed_gaussian
     table = {name: evaluate(name, fn, corpus, crane) for name, fn in scorers.items()}

@@ -177,15 +177,15 @@ class _UnivariateParams(_Strict):
         default=120, description="Memory of the level and scale, in samples."
     )
     warmup: PositiveInt = Field(default=20, description="Samples learned before scores are given.")
-    onset_hold: PositiveDuration | None = Field(
-        default=14400.0,
+    onset_window: PositiveInt | None = Field(
+        default=48,
         description="Score each episode at its onset: a sample scores when it beats every "
-        "score of the last `onset_hold` (later samples of the same episode score 0; the "
-        "verdict `sidecar_anomaly` stays 1 while the series is 5 sigma or more off its "
-        "baseline), and such a run is learned as one sample, so an incident does not teach "
-        "the calibration that its values are normal (NAB-style score on the development "
-        "benchmark 54 -> 59 on two seeds). null: the score stays high while the series is "
-        "off its baseline, and long incidents blunt later scores.",
+        "score of its last `onset_window` samples (later samples of the same episode score "
+        "0; the verdict `sidecar_anomaly` stays 1 while the series is 5 sigma or more off "
+        "its baseline), and such a run is learned as one sample, so an incident does not "
+        "teach the calibration that its values are normal (NAB-style score on the "
+        "development benchmark 54 -> 59 on two seeds at 5-minute steps). null: the score "
+        "stays high while the series is off its baseline; long incidents blunt later scores.",
     )
 
 

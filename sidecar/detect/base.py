@@ -111,12 +111,12 @@ class UnivariateDetector:
         season: str | float = "auto",
         window: int = 120,
         warmup: int = 20,
-        onset_hold: float | None = None,
+        onset_window: int | None = None,
     ) -> None:
         self.season = season
         self.window = window
         self.warmup = warmup
-        self.onset_hold = onset_hold
+        self.onset_window = onset_window
 
     # -- sklearn-style parameters --------------------------------------------------------
 
@@ -125,7 +125,7 @@ class UnivariateDetector:
             "season": self.season,
             "window": self.window,
             "warmup": self.warmup,
-            "onset_hold": self.onset_hold,
+            "onset_window": self.onset_window,
         }
 
     def clone(self) -> Self:
@@ -184,8 +184,8 @@ class UnivariateDetector:
         else:
             value = s.calibrated()
             deviating = stat >= calibration.EPISODE_Z
-            if self.onset_hold is not None:
-                value = calibration.onset_score(s.state[1], SCALAR, t, value, self.onset_hold)
+            if self.onset_window is not None:
+                value = calibration.onset_score(s.state[1], SCALAR, value, self.onset_window)
         lo = ev.center - EXPECTED_SIGMAS * ev.spread
         hi = ev.center + EXPECTED_SIGMAS * ev.spread
         return Score(value, (float(lo), float(hi)), column, True, deviating)
@@ -194,11 +194,11 @@ class UnivariateDetector:
         """Learn (or, not `learned`, only track) an evaluated sample."""
         base, cal = s.state
         ev, stat = s.ev, s.stat
-        hold = self.onset_hold
-        if hold is not None and ev.warm and not math.isnan(stat) and not math.isnan(s.x):
-            calibration.remember_peak(cal, SCALAR, t, s.calibrated(), hold, True)
+        window = self.onset_window
+        if window is not None and ev.warm and not math.isnan(stat) and not math.isnan(s.x):
+            calibration.remember_peak(cal, SCALAR, s.calibrated(), window, True)
         if learned and ev.warm and ev.ok:  # extremes count once the series has been seen to move
-            calibration.update(cal, SCALAR, stat, True, base.quantum > 0.0, hold is not None)
+            calibration.update(cal, SCALAR, stat, True, base.quantum > 0.0, window is not None)
         baseline_scalar.learn_one(self.params_, base, ev, learned)
 
     def score_columns(self, t: float, x: Mapping[str, float]) -> dict[str, Score]:
@@ -250,7 +250,6 @@ class BankScores:
         "evaluation",
         "lower",
         "statistic",
-        "t",
         "upper",
         "value",
         "warm",
@@ -265,7 +264,6 @@ class BankScores:
         evaluation: Evaluation,
         statistic: NDArray[np.float64],
         calibrated: NDArray[np.float64] | None = None,
-        t: NDArray[np.float64] | None = None,
     ) -> None:
         self.value = value
         self.lower = lower
@@ -274,7 +272,6 @@ class BankScores:
         self.evaluation = evaluation
         self.statistic = statistic
         self.calibrated = value if calibrated is None else calibrated  # before onset scoring
-        self.t = t
         self.deviating = warm & (statistic >= calibration.EPISODE_Z)  # see Score.deviating
 
 
@@ -296,24 +293,24 @@ class Bank:
         value = np.clip(np.where(warm, calibration.score_of(p), 0.0), 0.0, 1.0)
         lower = ev.center - EXPECTED_SIGMAS * ev.spread
         upper = ev.center + EXPECTED_SIGMAS * ev.spread
-        hold = self.detector.onset_hold
-        if hold is None:
+        window = self.detector.onset_window
+        if window is None:
             return BankScores(value, lower, upper, warm, ev, stat)
-        onset = calibration.onset_score(self.calibration, ARRAY, t, value, hold)
-        return BankScores(onset, lower, upper, warm, ev, stat, value, t)
+        onset = calibration.onset_score(self.calibration, ARRAY, value, window)
+        return BankScores(onset, lower, upper, warm, ev, stat, value)
 
     def learn(self, scores: BankScores, mask: NDArray[np.bool_] | bool = True) -> None:
         """Learn the samples just scored where `mask`; elsewhere only track them (protect)."""
         ev = scores.evaluation
         counted = np.asarray(ev.warm, dtype=bool) & np.asarray(ev.ok, dtype=bool) & mask
         moved = self.state.quantum > 0.0  # before learning, as in the per-row path
-        hold = self.detector.onset_hold
-        if hold is not None:
+        window = self.detector.onset_window
+        if window is not None:
             calibration.remember_peak(
-                self.calibration, ARRAY, scores.t, scores.calibrated, hold, scores.warm
+                self.calibration, ARRAY, scores.calibrated, window, scores.warm
             )
         calibration.update(
-            self.calibration, ARRAY, scores.statistic, counted, moved, hold is not None
+            self.calibration, ARRAY, scores.statistic, counted, moved, window is not None
         )
         learn(self.detector.params_, self.state, ARRAY, ev, mask)  # unmasked: tracked only
 

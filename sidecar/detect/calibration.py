@@ -102,10 +102,10 @@ _PRIOR_ABOVE = _prior_above()
 
 class Calibration:
     """Histogram counts (N, bins) or a list of floats, the total count, the length of the
-    current run of statistics >= EPISODE_Z, and the recent peak score with its time (for
-    onset scoring, `onset_score`)."""
+    current run of statistics >= EPISODE_Z, and the recent peak score with the samples scored
+    since it was last reached (for onset scoring, `onset_score`)."""
 
-    __slots__ = ("counts", "peak", "peak_t", "streak", "total")
+    __slots__ = ("counts", "peak", "peak_age", "streak", "total")
 
     def __init__(self, xp: Ops, n: int | None) -> None:
         if n is None:
@@ -113,16 +113,16 @@ class Calibration:
             self.total: Any = 0.0
             self.streak: Any = 0.0
             self.peak: Any = 0.0
-            self.peak_t: Any = -math.inf
+            self.peak_age: Any = math.inf
         else:
             self.counts = np.zeros((n, _BINS), dtype=np.float64)
             self.total = np.zeros(n, dtype=np.float64)
             self.streak = np.zeros(n, dtype=np.float64)
             self.peak = np.zeros(n, dtype=np.float64)
-            self.peak_t = np.full(n, -math.inf, dtype=np.float64)
+            self.peak_age = np.full(n, math.inf, dtype=np.float64)
 
     def nbytes(self) -> int:
-        arrays = (self.counts, self.total, self.streak, self.peak, self.peak_t)
+        arrays = (self.counts, self.total, self.streak, self.peak, self.peak_age)
         return sum(int(getattr(a, "nbytes", 0)) for a in arrays)
 
 
@@ -241,25 +241,31 @@ def update(
         cal.total = np.where(over, cal.total * 0.5, cal.total)
 
 
-def onset_score(cal: Calibration, xp: Ops, t: Any, value: Any, hold: float) -> Any:
-    """`value` where it beats the channel's peak of the last `hold` seconds, else 0.
+def onset_score(cal: Calibration, xp: Ops, value: Any, window: int) -> Any:
+    """`value` where it beats the channel's peak of its last `window` scores, else 0.
 
     The peak is refreshed by every score that reaches it, so a plateau of high scores
-    scores once; `hold` after it was last reached it is forgotten, and the next score is
-    new again (a slowly fading episode may score once per `hold`).
+    scores once; `window` samples after it was last reached it is forgotten, and the next
+    score is new again (a slowly fading episode may score once per `window`). Counted in
+    samples, not time: the best window on the development benchmark was ~48 samples at
+    both 5-minute (4 h) and 30-minute (24 h) steps.
     """
-    expired = t - cal.peak_t > hold
+    expired = cal.peak_age >= window
     if isinstance(xp, ScalarOps):
         return value if expired or value > cal.peak else 0.0
     return np.where(expired | (value > cal.peak), value, 0.0)
 
 
-def remember_peak(cal: Calibration, xp: Ops, t: Any, value: Any, hold: float, mask: Any) -> None:
+def remember_peak(cal: Calibration, xp: Ops, value: Any, window: int, mask: Any) -> None:
     """Update the peak `onset_score` reads with a score just given (where `mask`)."""
     if isinstance(xp, ScalarOps):
-        if mask and (t - cal.peak_t > hold or value >= cal.peak):
-            cal.peak, cal.peak_t = value, t
+        if mask:
+            if cal.peak_age >= window or value >= cal.peak:
+                cal.peak, cal.peak_age = value, 0.0
+            else:
+                cal.peak_age += 1.0
         return
-    take = np.asarray(mask, dtype=bool) & ((t - cal.peak_t > hold) | (value >= cal.peak))
+    m = np.asarray(mask, dtype=bool)
+    take = m & ((cal.peak_age >= window) | (value >= cal.peak))
     cal.peak = np.where(take, value, cal.peak)
-    cal.peak_t = np.where(take, t, cal.peak_t)
+    cal.peak_age = np.where(take, 0.0, np.where(m, cal.peak_age + 1.0, cal.peak_age))

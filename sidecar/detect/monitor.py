@@ -10,7 +10,7 @@ becomes the new normal after a few samples instead of alarming for hours).
 
 An episode stays anomalous after the sample that crossed the threshold for as long as the
 score says the series is still `deviating` (5 sigma or more off its baseline): with onset
-scoring (`onset_hold`) only an episode's first sample scores, and the verdict, which
+scoring (`onset_window`) only an episode's first sample scores, and the verdict, which
 alerts read, still lasts as long as the incident.
 """
 

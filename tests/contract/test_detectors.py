@@ -4,7 +4,7 @@ Relations on small synthetic data: warm-up gives 0; scores stay finite in [0, 1]
 NaN/Inf/huge/constant input; the batch form equals the per-row loop; the vectorised bank
 equals the per-row path bit for bit; a pickle round-trip scores the same; spikes, level
 shifts and variance changes outscore normal samples. Univariate detectors also run with
-onset scoring (`kind+onset`: `onset_hold` of an hour), which keeps the same contract.
+onset scoring (`kind+onset`: `onset_window` of 60 samples), which keeps the same contract.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def cls(kind: str) -> Any:
 def make(kind: str, **params: Any) -> Any:
     base, _, variant = kind.partition("+")
     if variant == "onset":
-        params = {"onset_hold": 3600.0, **params}
+        params = {"onset_window": 60, **params}
     return DETECTORS[base](**params)
 
 

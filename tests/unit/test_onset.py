@@ -1,4 +1,4 @@
-"""Onset scoring (`onset_hold`): an episode scores once, at its start, and a long incident
+"""Onset scoring (`onset_window`): an episode scores once, at its start, and a long incident
 does not teach the calibration that its values are normal."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from sidecar.engine import Engine
 from sidecar.types import Frame, SeriesKey
 
 STEP = 300.0
-HOUR = 3600.0
+WINDOW = 48  # samples: 4 hours at 5 minutes
 
 
-def _scores(x: np.ndarray, onset_hold: float | None) -> np.ndarray:
+def _scores(x: np.ndarray, onset_window: int | None) -> np.ndarray:
     t = 1_700_000_000.0 + STEP * np.arange(x.size)
-    det = SeasonalRobustZ(onset_hold=onset_hold)
+    det = SeasonalRobustZ(onset_window=onset_window)
     return np.array([s.value for s in det.score_frame(Frame(SeriesKey("s"), t, x, ("v",)))])
 
 
@@ -31,7 +31,7 @@ def test_a_stuck_incident_does_not_hide_the_next_anomaly() -> None:
     x = _noise(288 * 10, 1)
     x[900:1050] = x[900]  # the exporter is stuck for 12.5 hours
     x[2500] -= 16.0  # days later: an 8-sigma dip
-    default, onset = _scores(x, None), _scores(x, 4 * HOUR)
+    default, onset = _scores(x, None), _scores(x, WINDOW)
     assert default[2500] < 0.5  # the stuck run was learned as normal: the dip is missed
     assert onset[2500] > 0.9
     assert onset[900:1050].max() > 0.9  # the incident itself still scores, at its start
@@ -40,7 +40,7 @@ def test_a_stuck_incident_does_not_hide_the_next_anomaly() -> None:
 def test_an_episode_scores_at_its_start_only() -> None:
     x = _noise(288 * 6, 2)
     x[1200:] += 40.0  # a lasting 20-sigma level shift
-    default, onset = _scores(x, None), _scores(x, 4 * HOUR)
+    default, onset = _scores(x, None), _scores(x, WINDOW)
     assert onset[1200] > 0.9
     assert int((onset[1201:1260] >= 0.5).sum()) < int((default[1201:1260] >= 0.5).sum())
     assert int((onset[1201:1260] >= 0.5).sum()) <= 1
@@ -50,7 +50,7 @@ def test_a_larger_anomaly_within_the_hold_still_scores() -> None:
     x = _noise(288 * 6, 3)
     x[1200] += 10.0  # 5 sigma
     x[1206] += 30.0  # half an hour later: 15 sigma
-    onset = _scores(x, 4 * HOUR)
+    onset = _scores(x, WINDOW)
     assert onset[1200] > 0.5
     assert onset[1206] > onset[1200]
 
@@ -63,7 +63,7 @@ def _level_shift() -> tuple[np.ndarray, np.ndarray]:
 
 def test_the_verdict_lasts_as_long_as_the_episode() -> None:
     t, x = _level_shift()
-    det = SeasonalRobustZ(onset_hold=4 * HOUR)
+    det = SeasonalRobustZ(onset_window=WINDOW)
     verdicts = Monitor(det).update_frame(Frame(SeriesKey("s"), t, x, ("v",)))
     flagged = [i for i, v in enumerate(verdicts) if v.anomalous and i >= 1100]
     assert flagged[0] == 1200 and verdicts[1200].score.value > 0.9
@@ -76,7 +76,7 @@ def test_the_engine_holds_episodes_like_the_monitor(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text(
         "detectors:\n  - name: shift\n    query: up\n    step: 5m\n    lookback: 1d\n"
-        "    detector: {kind: seasonal_robust_z, onset_hold: 4h}\n"
+        "    detector: {kind: seasonal_robust_z, onset_window: 48}\n"
     )
     engine = Engine(load_rules([rules]))
     t, x = _level_shift()
@@ -88,6 +88,6 @@ def test_the_engine_holds_episodes_like_the_monitor(tmp_path: Path) -> None:
         snap = engine.step({"shift": [frame]}, float(t[i]))
         [point] = snap.anomalies
         got.append(point.anomalous)
-    mon = Monitor(SeasonalRobustZ(onset_hold=4 * HOUR))
+    mon = Monitor(SeasonalRobustZ(onset_window=WINDOW))
     want = [v.anomalous for v in mon.update_frame(Frame(key, t[:1300], x[:1300], ("v",)))]
     assert got == want[1100:1300] and sum(got) > 1
