@@ -176,6 +176,7 @@ class Evaluation:
     center: Any
     spread: Any  # sigma of the selected candidate
     warm: Any
+    dt: Any  # typical seconds between samples so far (NaN before the second sample)
 
 
 def _phase(t: Any, period: float, bins: int, xp: Ops) -> tuple[Any, Any, Any]:
@@ -271,6 +272,7 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         center=center,
         spread=spread,
         warm=warm,
+        dt=s.dt,
     )
 
 

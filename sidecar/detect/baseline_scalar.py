@@ -121,6 +121,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         center=center,
         spread=spread,
         warm=s.n >= params.warmup,
+        dt=s.dt,
     )
 
 

@@ -111,10 +111,11 @@ def test_batch_equals_per_row_loop(kind: str) -> None:
     assert batch == rows
 
 
+@pytest.mark.parametrize("step", [STEP, 3600.0])  # hourly: the coarse-step read-outs too
 @pytest.mark.parametrize("kind", [k for k in KINDS if issubclass(cls(k), UnivariateDetector)])
-def test_vectorised_bank_equals_per_row_path(kind: str) -> None:
+def test_vectorised_bank_equals_per_row_path(kind: str, step: float) -> None:
     n_channels, n = 5, 1500
-    t0 = 1_700_000_000.0 + STEP * np.arange(n)
+    t0 = 1_700_000_000.0 + step * np.arange(n)
     rng = np.random.default_rng(3)
     # channels with different phases, irregular sampling and gaps
     T = np.stack([t0 + rng.uniform(0, 20, n) for _ in range(n_channels)], axis=1)

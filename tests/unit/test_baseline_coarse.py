@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sidecar.detect.monitor import Monitor
-from sidecar.detect.registry import DETECTORS
+from sidecar.detect.registry import DETECTORS, make_detector
 from sidecar.types import Frame, SeriesKey
 
 
@@ -27,3 +27,22 @@ def test_the_expected_range_follows_a_daily_cycle_sampled_hourly(step: float) ->
     truth = 100 + 40 * np.sin(2 * np.pi * t[last_days] / 86400)
     assert float(np.mean(np.abs(centre - truth))) < 6.0  # tracks the cycle, not the mean
     assert float(np.median(width)) < 40.0  # about ±3 sigma of the noise, not of the cycle
+
+
+def test_hourly_series_also_read_sustained_changes() -> None:
+    """At 30-minute and coarser steps the default detector reads the CUSUM too: a 3-sigma
+    level shift is an anomaly within a day there, while the same samples 5 minutes apart are
+    left to the point read-out (where the CUSUM costs more false alarms than it finds)."""
+    peaks: dict[float, list[float]] = {3600.0: [], 300.0: []}
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        x = 100 + rng.normal(0, 2, 720)
+        x[600:] += 6.0
+        for step in peaks:
+            t = 1_700_000_000.0 + step * np.arange(x.size)
+            frame = Frame(SeriesKey("s"), t, x[:, None], ("v",))
+            scores = np.array([s.value for s in make_detector().score_frame(frame)])
+            assert np.quantile(scores[200:600], 0.99) < 0.2  # no price on normal samples
+            peaks[step].append(float(scores[600:624].max()))
+    assert min(peaks[3600.0]) > 0.9
+    assert np.mean(peaks[300.0]) < np.mean(peaks[3600.0]) - 0.1
