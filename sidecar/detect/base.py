@@ -174,7 +174,7 @@ class UnivariateDetector:
         self.__dict__["_last"] = (key, samples)
         return samples
 
-    def _column_score(self, column: str, t: float, s: _Sample) -> Score:
+    def _column_score(self, column: str, s: _Sample) -> Score:
         ev, stat = s.ev, s.stat
         if not ev.warm or math.isnan(stat):
             return Score(0.0, None, column, warm=bool(ev.warm))
@@ -190,7 +190,7 @@ class UnivariateDetector:
         hi = ev.center + EXPECTED_SIGMAS * ev.spread
         return Score(value, (float(lo), float(hi)), column, True, deviating)
 
-    def _learn_sample(self, t: float, s: _Sample, learned: bool) -> None:
+    def _learn_sample(self, s: _Sample, learned: bool) -> None:
         """Learn (or, not `learned`, only track) an evaluated sample."""
         base, cal = s.state
         ev, stat = s.ev, s.stat
@@ -203,28 +203,28 @@ class UnivariateDetector:
 
     def score_columns(self, t: float, x: Mapping[str, float]) -> dict[str, Score]:
         """The score of each metric on its own (`score_one` reports the highest)."""
-        return {c: self._column_score(c, t, s) for c, s in self._evaluate(t, x).items()}
+        return {c: self._column_score(c, s) for c, s in self._evaluate(t, x).items()}
 
     def score_one(self, t: float, x: Mapping[str, float]) -> Score:
         return _highest(self.score_columns(t, x).values())
 
     def learn_one(self, t: float, x: Mapping[str, float]) -> None:
         for s in self._evaluate(t, x).values():
-            self._learn_sample(t, s, True)
+            self._learn_sample(s, True)
         self.__dict__.pop("_last", None)
 
     def track_one(self, t: float, x: Mapping[str, float]) -> None:
         """Follow `x` without learning it as normal: only change detection sees it."""
         for s in self._evaluate(t, x).values():
-            self._learn_sample(t, s, False)
+            self._learn_sample(s, False)
         self.__dict__.pop("_last", None)
 
     def update_one(self, t: float, x: Mapping[str, float]) -> Score:
         """`score_one` then `learn_one`, evaluating the sample once (the replay's hot path)."""
         samples = [(c, self._sample(c, t, v)) for c, v in x.items()]
-        score = _highest([self._column_score(c, t, s) for c, s in samples])
+        score = _highest([self._column_score(c, s) for c, s in samples])
         for _, s in samples:
-            self._learn_sample(t, s, True)
+            self._learn_sample(s, True)
         return score
 
     def score_frame(self, frame: Frame) -> list[Score]:
