@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import Any, Protocol, Self
 
 import numpy as np
@@ -24,7 +25,15 @@ from sidecar.detect.baseline import (
     learn,
     new_state,
 )
-from sidecar.detect.calibration import Calibration
+from sidecar.detect.calibration import (
+    EPISODE_Z,
+    P_HALF,
+    Calibration,
+    onset_scalar,
+    remember_peak_scalar,
+    tail_scalar,
+    update_scalar,
+)
 from sidecar.detect.ops import ARRAY, SCALAR
 from sidecar.types import Frame, Score
 
@@ -64,24 +73,38 @@ def _periods(season: str | float) -> tuple[float, ...]:
 class _Sample:
     """One column's sample evaluated against its state, shared by scoring and learning."""
 
-    __slots__ = ("_calibrated", "ev", "stat", "state", "x")
+    __slots__ = ("_calibrated", "ev", "state", "stats", "x")
 
     def __init__(
-        self, state: tuple[BaselineState, Calibration], ev: Evaluation, stat: float, x: float
+        self,
+        state: tuple[BaselineState, tuple[Calibration, ...]],
+        ev: Evaluation,
+        stats: tuple[float, ...],
+        x: float,
     ) -> None:
-        self.state, self.ev, self.stat, self.x = state, ev, stat, x
-        self._calibrated: float | None = None
+        self.state, self.ev, self.stats, self.x = state, ev, stats, x
+        self._calibrated: list[float] | None = None
 
-    def calibrated(self) -> float:
-        """The calibrated score of the statistic (before onset scoring), computed once."""
-        if self._calibrated is None:
-            p = calibration.tail_probability(self.state[1], SCALAR, self.stat)
-            self._calibrated = min(max(float(calibration.score_of(p)), 0.0), 1.0)
-        return self._calibrated
+    def calibrated(self) -> list[float]:
+        """The calibrated score of each statistic (before onset scoring), computed once."""
+        out = self._calibrated
+        if out is None:
+            stats, cals = self.stats, self.state[1]
+            share = len(stats)  # Bonferroni: k statistics, k chances of a rare value
+            # = score_of(share * p), which lies in (0, 1] (the bank clips to the same)
+            out = self._calibrated = []
+            for i in range(share):
+                out.append(P_HALF / (share * tail_scalar(cals[i], stats[i]) + P_HALF))
+        return out
 
 
-def _highest(scores: Iterable[Score]) -> Score:
+def _highest(scores: list[Score]) -> Score:
     """The highest warm score (the driver); `deviating` if any metric is."""
+    if len(scores) == 1:  # one metric: the common case, without the bookkeeping
+        only = scores[0]
+        if only.warm and only.expected is not None:
+            return only
+        return Score(0.0, None, None, warm=False)
     best: Score | None = None
     deviating = False
     for score in scores:
@@ -100,11 +123,15 @@ class UnivariateDetector:
 
     Subclasses define `_statistic(ev, xp)`: a non-negative deviation (in sigma-like units)
     read from an `Evaluation`; each channel calibrates it against its own history
-    (calibration.py) into the [0, 1] score. Parameters are stored verbatim; learned state
-    lives in `states_` (sklearn's convention).
+    (calibration.py) into the [0, 1] score. A subclass that reads several kinds of
+    deviation overrides `_statistics` instead: each statistic gets its own calibration and
+    onset peak, and the score is the highest (a Bonferroni share keeps the false-alarm
+    rate of a score). Parameters are stored verbatim; learned state lives in `states_`
+    (sklearn's convention).
     """
 
     kind = "univariate"
+    n_statistics = 1
 
     def __init__(
         self,
@@ -132,35 +159,40 @@ class UnivariateDetector:
         """An unfitted copy with the same parameters."""
         return type(self)(**self.get_params())
 
-    @property
+    @cached_property  # read twice per sample: after the first, a plain attribute lookup
     def params_(self) -> BaselineParams:
-        p: BaselineParams | None = self.__dict__.get("_params_cache")
-        if p is None:
-            p = BaselineParams(
-                periods=_periods(self.season), window=self.window, warmup=self.warmup
-            )
-            self.__dict__["_params_cache"] = p
-        return p
+        return BaselineParams(periods=_periods(self.season), window=self.window, warmup=self.warmup)
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:
         raise NotImplementedError
 
+    def _statistics(self, ev: Evaluation, xp: Any) -> tuple[Any, ...]:
+        """The statistics calibrated one by one (`n_statistics` of them); the first decides
+        warm-up and gaps."""
+        return (self._statistic(ev, xp),)
+
     # -- per-row API -----------------------------------------------------------------------
 
-    def _state(self, column: str) -> tuple[BaselineState, Calibration]:
-        states: dict[str, tuple[BaselineState, Calibration]] = self.__dict__.setdefault(
+    def _state(self, column: str) -> tuple[BaselineState, tuple[Calibration, ...]]:
+        states: dict[str, tuple[BaselineState, tuple[Calibration, ...]]] = self.__dict__.setdefault(
             "states_", {}
         )
         st = states.get(column)
         if st is None:
-            st = states[column] = (new_state(self.params_, SCALAR), Calibration(SCALAR, None))
+            cals = tuple(Calibration(SCALAR, None) for _ in range(self.n_statistics))
+            st = states[column] = (new_state(self.params_, SCALAR), cals)
         return st
 
     def _sample(self, column: str, t: float, v: float) -> _Sample:
         """Evaluate one column's sample against its state (does not learn it)."""
-        st = self._state(column)
+        return self._sample_at(self._state(column), t, v)
+
+    def _sample_at(
+        self, st: tuple[BaselineState, tuple[Calibration, ...]], t: float, v: float
+    ) -> _Sample:
         ev = baseline_scalar.evaluate_one(self.params_, st[0], float(t), float(v))
-        return _Sample(st, ev, float(self._statistic(ev, SCALAR)), float(v))
+        stats = self._statistics(ev, SCALAR)  # floats on the scalar backend
+        return _Sample(st, ev, stats, float(v))
 
     def _evaluate(self, t: float, x: Mapping[str, float]) -> dict[str, _Sample]:
         """Per column: the evaluated sample (cached until learned, so scoring then learning
@@ -175,30 +207,38 @@ class UnivariateDetector:
         return samples
 
     def _column_score(self, column: str, s: _Sample) -> Score:
-        ev, stat = s.ev, s.stat
-        if not ev.warm or math.isnan(stat):
+        ev, stats = s.ev, s.stats
+        if not ev.warm or math.isnan(stats[0]):
             return Score(0.0, None, column, warm=bool(ev.warm))
         deviating = False
-        if math.isnan(s.x):  # a gap: no evidence either way
-            value = 0.0
-        else:
-            value = s.calibrated()
-            deviating = stat >= calibration.EPISODE_Z
-            if self.onset_window is not None:
-                value = calibration.onset_score(s.state[1], SCALAR, value, self.onset_window)
-        lo = ev.center - EXPECTED_SIGMAS * ev.spread
+        value = 0.0
+        if not math.isnan(s.x):  # a gap: no evidence either way
+            window = self.onset_window
+            cals = s.state[1]
+            for i, calibrated in enumerate(s.calibrated()):
+                deviating = deviating or stats[i] >= EPISODE_Z
+                v = calibrated if window is None else onset_scalar(cals[i], calibrated, window)
+                if v > value:
+                    value = v
+        lo = ev.center - EXPECTED_SIGMAS * ev.spread  # floats on the scalar backend
         hi = ev.center + EXPECTED_SIGMAS * ev.spread
-        return Score(value, (float(lo), float(hi)), column, True, deviating)
+        return Score(value, (lo, hi), column, True, deviating)
 
     def _learn_sample(self, s: _Sample, learned: bool) -> None:
         """Learn (or, not `learned`, only track) an evaluated sample."""
-        base, cal = s.state
-        ev, stat = s.ev, s.stat
-        window = self.onset_window
-        if window is not None and ev.warm and not math.isnan(stat) and not math.isnan(s.x):
-            calibration.remember_peak(cal, SCALAR, s.calibrated(), window, True)
-        if learned and ev.warm and ev.ok:  # extremes count once the series has been seen to move
-            calibration.update(cal, SCALAR, stat, True, base.quantum > 0.0, window is not None)
+        base, cals = s.state
+        ev = s.ev
+        if ev.warm:
+            stats = s.stats
+            window = self.onset_window
+            if window is not None and not math.isnan(stats[0]) and not math.isnan(s.x):
+                values = s.calibrated()
+                for i in range(len(cals)):
+                    remember_peak_scalar(cals[i], values[i], window)
+            if learned and ev.ok:  # extremes count once the series has been seen to move
+                moved, episodes = base.quantum > 0.0, window is not None
+                for i in range(len(cals)):
+                    update_scalar(cals[i], stats[i], moved, episodes)
         baseline_scalar.learn_one(self.params_, base, ev, learned)
 
     def score_columns(self, t: float, x: Mapping[str, float]) -> dict[str, Score]:
@@ -206,7 +246,7 @@ class UnivariateDetector:
         return {c: self._column_score(c, s) for c, s in self._evaluate(t, x).items()}
 
     def score_one(self, t: float, x: Mapping[str, float]) -> Score:
-        return _highest(self.score_columns(t, x).values())
+        return _highest(list(self.score_columns(t, x).values()))
 
     def learn_one(self, t: float, x: Mapping[str, float]) -> None:
         for s in self._evaluate(t, x).values():
@@ -221,16 +261,29 @@ class UnivariateDetector:
 
     def update_one(self, t: float, x: Mapping[str, float]) -> Score:
         """`score_one` then `learn_one`, evaluating the sample once (the replay's hot path)."""
-        samples = [(c, self._sample(c, t, v)) for c, v in x.items()]
-        score = _highest([self._column_score(c, s) for c, s in samples])
-        for _, s in samples:
+        state = self._state
+        return self._update(t, [(c, state(c), v) for c, v in x.items()])
+
+    def _update(
+        self,
+        t: float,
+        columns: Iterable[tuple[str, tuple[BaselineState, tuple[Calibration, ...]], float]],
+    ) -> Score:
+        """Score and learn each (column, state, value); columns are independent channels, so
+        each can be learned right after it is scored."""
+        scores = []
+        for column, st, v in columns:
+            s = self._sample_at(st, t, v)
+            scores.append(self._column_score(column, s))
             self._learn_sample(s, True)
-        return score
+        return _highest(scores)
 
     def score_frame(self, frame: Frame) -> list[Score]:
-        cols = frame.columns
+        columns = frame.columns
+        states = [self._state(c) for c in columns]  # looked up once, not per row
+        update = self._update
         return [
-            self.update_one(t, dict(zip(cols, row, strict=True)))
+            update(t, zip(columns, states, row, strict=True))
             for t, row in zip(frame.t.tolist(), frame.X.tolist(), strict=True)
         ]
 
@@ -249,7 +302,7 @@ class BankScores:
         "deviating",
         "evaluation",
         "lower",
-        "statistic",
+        "statistics",
         "upper",
         "value",
         "warm",
@@ -262,17 +315,20 @@ class BankScores:
         upper: NDArray[np.float64],
         warm: NDArray[np.bool_],
         evaluation: Evaluation,
-        statistic: NDArray[np.float64],
-        calibrated: NDArray[np.float64] | None = None,
+        statistics: tuple[NDArray[np.float64], ...],
+        calibrated: tuple[NDArray[np.float64], ...],
     ) -> None:
         self.value = value
         self.lower = lower
         self.upper = upper
         self.warm = warm
         self.evaluation = evaluation
-        self.statistic = statistic
-        self.calibrated = value if calibrated is None else calibrated  # before onset scoring
-        self.deviating = warm & (statistic >= calibration.EPISODE_Z)  # see Score.deviating
+        self.statistics = statistics
+        self.calibrated = calibrated  # per statistic, before onset scoring
+        high = np.zeros(value.shape, dtype=bool)
+        for stat in statistics:
+            high |= stat >= calibration.EPISODE_Z
+        self.deviating = warm & high  # see Score.deviating
 
 
 class Bank:
@@ -282,22 +338,27 @@ class Bank:
         self.detector = detector
         self.n = n
         self.state = new_state(detector.params_, ARRAY, n)
-        self.calibration = Calibration(ARRAY, n)
+        self.calibrations = tuple(Calibration(ARRAY, n) for _ in range(detector.n_statistics))
 
     def score(self, t: NDArray[np.float64], x: NDArray[np.float64]) -> BankScores:
         """Score one sample per channel (NaN = no sample); does not change the state."""
         ev = evaluate(self.detector.params_, self.state, ARRAY, t, x)
-        stat = np.asarray(self.detector._statistic(ev, ARRAY), dtype=np.float64)
-        warm = np.asarray(ev.warm, dtype=bool) & ~np.isnan(x) & ~np.isnan(stat)
-        p = calibration.tail_probability(self.calibration, ARRAY, stat)
-        value = np.clip(np.where(warm, calibration.score_of(p), 0.0), 0.0, 1.0)
+        stats = tuple(np.asarray(a, dtype=np.float64) for a in self.detector._statistics(ev, ARRAY))
+        warm = np.asarray(ev.warm, dtype=bool) & ~np.isnan(x) & ~np.isnan(stats[0])
+        window = self.detector.onset_window
+        share = len(stats)  # Bonferroni, as in the per-row path
+        value = np.zeros(self.n, dtype=np.float64)
+        calibrated = []
+        for cal, stat in zip(self.calibrations, stats, strict=True):
+            p = share * calibration.tail_probability(cal, ARRAY, stat)
+            v = np.clip(np.where(warm, calibration.score_of(p), 0.0), 0.0, 1.0)
+            calibrated.append(v)
+            if window is not None:
+                v = calibration.onset_score(cal, ARRAY, v, window)
+            value = np.maximum(value, v)
         lower = ev.center - EXPECTED_SIGMAS * ev.spread
         upper = ev.center + EXPECTED_SIGMAS * ev.spread
-        window = self.detector.onset_window
-        if window is None:
-            return BankScores(value, lower, upper, warm, ev, stat)
-        onset = calibration.onset_score(self.calibration, ARRAY, value, window)
-        return BankScores(onset, lower, upper, warm, ev, stat, value)
+        return BankScores(value, lower, upper, warm, ev, stats, tuple(calibrated))
 
     def learn(self, scores: BankScores, mask: NDArray[np.bool_] | bool = True) -> None:
         """Learn the samples just scored where `mask`; elsewhere only track them (protect)."""
@@ -305,29 +366,31 @@ class Bank:
         counted = np.asarray(ev.warm, dtype=bool) & np.asarray(ev.ok, dtype=bool) & mask
         moved = self.state.quantum > 0.0  # before learning, as in the per-row path
         window = self.detector.onset_window
-        if window is not None:
-            calibration.remember_peak(
-                self.calibration, ARRAY, scores.calibrated, window, scores.warm
-            )
-        calibration.update(
-            self.calibration, ARRAY, scores.statistic, counted, moved, window is not None
-        )
+        for cal, stat, v in zip(
+            self.calibrations, scores.statistics, scores.calibrated, strict=True
+        ):
+            if window is not None:
+                calibration.remember_peak(cal, ARRAY, v, window, scores.warm)
+            calibration.update(cal, ARRAY, stat, counted, moved, window is not None)
         learn(self.detector.params_, self.state, ARRAY, ev, mask)  # unmasked: tracked only
 
     def nbytes(self) -> int:
         """Bytes of array state held for all channels."""
-        return self.state.nbytes() + self.calibration.nbytes()
+        return self.state.nbytes() + sum(c.nbytes() for c in self.calibrations)
 
     def resize(self, n: int) -> None:
         """Grow to `n` channels; new channels start fresh, existing ones keep their state."""
         if n <= self.n:
             return
         fresh = new_state(self.detector.params_, ARRAY, n)
-        cal = Calibration(ARRAY, n)
         _copy_into(fresh, self.state, self.n)
-        for name in Calibration.__slots__:
-            getattr(cal, name)[: self.n] = getattr(self.calibration, name)
-        self.state, self.calibration, self.n = fresh, cal, n
+        grown = []
+        for old in self.calibrations:
+            cal = Calibration(ARRAY, n)
+            for name in Calibration.__slots__:
+                getattr(cal, name)[: self.n] = getattr(old, name)
+            grown.append(cal)
+        self.state, self.calibrations, self.n = fresh, tuple(grown), n
 
     def reset(self, channels: NDArray[np.intp]) -> None:
         """Forget what the given channels learned (they are reused for new series)."""
@@ -340,8 +403,9 @@ class Bank:
                 if o is not None:
                     o[channels] = f
         fresh_cal = Calibration(ARRAY, channels.size)
-        for name in Calibration.__slots__:
-            getattr(self.calibration, name)[channels] = getattr(fresh_cal, name)
+        for cal in self.calibrations:
+            for name in Calibration.__slots__:
+                getattr(cal, name)[channels] = getattr(fresh_cal, name)
 
 
 def _copy_into(dst: BaselineState, src: BaselineState, n: int) -> None:

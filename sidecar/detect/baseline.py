@@ -103,6 +103,8 @@ class BaselineState:
         "run",
         "t_first",
         "t_last",
+        "u1",
+        "u2",
         "x_last",
     )
 
@@ -124,6 +126,8 @@ class BaselineState:
         self.quantum = zeros()  # smallest nonzero step seen so far; 0 = none yet
         self.rep = zeros()  # how often a sample repeats the previous value (EWMA)
         self.run = zeros()  # samples in a row that repeated the previous value
+        self.u1 = zeros()  # the last two signed residuals read out (clipped, in sigmas)
+        self.u2 = zeros()
         self.lev = per_candidate()
         self.b = per_candidate()
         self.err = per_candidate()
@@ -173,6 +177,8 @@ class Evaluation:
     same: Any  # this sample repeats the previous value exactly
     run: Any  # repeats in a row, this one included
     stuck: Any  # the run read as a deviation (sigma-like), large for series that seldom repeat
+    u: Any  # signed residual of the read-out in sigmas, clipped at cusum_clip (0 if not ok)
+    persist: Any  # |median of u and the two u before|: a deviation that 2 of 3 samples share
     center: Any
     spread: Any  # sigma of the selected candidate
     warm: Any
@@ -245,6 +251,9 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         )
         cus = xp.where(is_c, cus_c, cus)
     z = xp.where(ok, abs(r_sel) / spread, 0.0)
+    u = xp.where(ok, xp.clip(r_sel / spread, -params.cusum_clip, params.cusum_clip), 0.0)
+    lo, hi = xp.minimum(s.u1, s.u2), xp.maximum(s.u1, s.u2)
+    persist = abs(xp.maximum(lo, xp.minimum(hi, u)))  # median of three
     # a value too large to learn (or infinite) is maximally anomalous, not missing
     z = xp.where(xp.not_(ok) & xp.not_(xp.isnan(x)), xp.inf, z)
     warm = s.n >= params.warmup
@@ -269,6 +278,8 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         same=same,
         run=run,
         stuck=stuck,
+        u=u,
+        persist=persist,
         center=center,
         spread=spread,
         warm=warm,
@@ -374,6 +385,8 @@ def learn(
     s.x_last = xp.where(seen, ev.x, s.x_last)
     s.rep = xp.where(do & xp.not_(first), s.rep + al * (xp.where(ev.same, 1.0, 0.0) - s.rep), s.rep)
     s.run = xp.where(seen, ev.run, s.run)
+    s.u2 = xp.where(seen, s.u1, s.u2)
+    s.u1 = xp.where(seen, ev.u, s.u1)
     s.dt = xp.where(seen & xp.not_(first), new_dt, s.dt)
     s.t_first = xp.where(do, t_first, s.t_first)
     s.t_last = xp.where(seen, t, s.t_last)

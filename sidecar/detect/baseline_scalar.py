@@ -48,19 +48,22 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     cps: list[Any] = []
     cns: list[Any] = []
     cvs: list[Any] = []
+    levs, trends, errs, perfs, profs = s.lev, s.b, s.err, s.perf, s.prof
+    s_cp, s_cn, s_cv = s.cp, s.cn, s.cv
+    periods, all_bins = params.periods, params.bins
     best_eff = 0.0
     sel = 0
-    for c in range(1 + len(params.periods)):
-        lev = s.lev[c]
-        p = lev + s.b[c]
+    for c in range(1 + len(periods)):
+        lev = levs[c]
+        p = lev + trends[c]
         if c:
-            period, bins = params.periods[c - 1], params.bins[c - 1]
+            period, bins = periods[c - 1], all_bins[c - 1]
             pos = (t % period) / period * bins - 0.5
             lo = float(_floor(pos))
             w = pos - lo
             i0 = lo + bins if lo < 0 else lo
             i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
-            prof = s.prof[c]
+            prof = profs[c]
             p = p + (1.0 - w) * prof[int(i0)] + w * prof[int(i1)]
             i0s.append(i0)
             ws.append(w)
@@ -70,22 +73,22 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         fl = 1e-9 * abs(lev) + 1e-12
         if not fl >= floor_q:
             fl = floor_q
-        sig = SIGMA_PER_MAD * s.err[c]
+        sig = SIGMA_PER_MAD * errs[c]
         if not sig >= fl:
             sig = fl
         r = xs - p
         u = r / sig
         uc = clip_lo if u < clip_lo else (clip_hi if u > clip_hi else u)
-        v = s.cp[c] + uc - k
+        v = s_cp[c] + uc - k
         cps.append(0.0 if v <= 0.0 else v)
-        v = s.cn[c] - uc - k
+        v = s_cn[c] - uc - k
         cns.append(0.0 if v <= 0.0 else v)
-        v = s.cv[c] + abs(uc) - vk
+        v = s_cv[c] + abs(uc) - vk
         cvs.append(0.0 if v <= 0.0 else v)
         pred.append(p)
         resid.append(r)
         sigma.append(sig)
-        eff = s.perf[c] * (1.0 + penalty * c)
+        eff = perfs[c] * (1.0 + penalty * c)
         if c == 0:
             best_eff = eff
         elif elapsed >= 1.5 * period and eff < best_eff:
@@ -100,6 +103,14 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     z = abs(r_sel) / spread if ok else (0.0 if _isnan(x) else math.inf)
     same = ok and xs == s.x_last
     run = s.run + 1.0 if same else 0.0
+    if ok:
+        u = r_sel / spread
+        u = clip_lo if u < clip_lo else (clip_hi if u > clip_hi else u)
+    else:
+        u = 0.0
+    u1, u2 = s.u1, s.u2
+    lo, hi = (u1, u2) if u1 <= u2 else (u2, u1)
+    med = hi if u >= hi else (lo if u <= lo else u)  # median of three
     return Evaluation(
         x=xs,
         t=t,
@@ -118,6 +129,8 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         same=same,
         run=run,
         stuck=run * (1.0 - s.rep) * params.stuck_gain,
+        u=u,
+        persist=abs(med),
         center=center,
         spread=spread,
         warm=s.n >= params.warmup,
@@ -155,8 +168,13 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     damping, gain = params.trend_damping, params.trend_gain
     k, h, vk, vh = params.cusum_k, params.cusum_h, params.variance_k, params.variance_h
     x = ev.x
-    for c in range(len(ev.pred)):
-        r, sig = ev.resid[c], ev.sigma[c]
+    resids, sigmas, cps, cns, cvs = ev.resid, ev.sigma, ev.cp, ev.cn, ev.cv
+    levs, trends, errs, perfs, profs = s.lev, s.b, s.err, s.perf, s.prof
+    s_cp, s_cn, s_np, s_nn, s_cv, s_nv = s.cp, s.cn, s.np_, s.nn, s.cv, s.nv
+    periods, all_bins = params.periods, params.bins
+    relevel_after = params.season_relevel_cycles
+    for c in range(len(resids)):
+        r, sig = resids[c], sigmas[c]
         if clip_on:
             lo, hi = -3.0 * sig, 3.0 * sig
             rc = lo if r < lo else (hi if r > hi else r)
@@ -168,16 +186,16 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             rc = r
             abs_r = abs(r)
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
-            period, bins = params.periods[c - 1], params.bins[c - 1]
+            period, bins = periods[c - 1], all_bins[c - 1]
             al_c = _rate(a, inv_n, new_dt, dt_known, period)
         else:
             al_c = al
-        lev, b, err = s.lev[c], s.b[c], s.err[c]
-        cp, cn, cv = ev.cp[c], ev.cn[c], ev.cv[c]
-        np_ = s.np_[c] + 1.0 if cp > 0.0 else 0.0
-        nn = s.nn[c] + 1.0 if cn > 0.0 else 0.0
-        nv = s.nv[c] + 1.0 if cv > 0.0 else 0.0
-        relevel = warm and (not c or t - t_first >= params.season_relevel_cycles * period)
+        lev, b, err = levs[c], trends[c], errs[c]
+        cp, cn, cv = cps[c], cns[c], cvs[c]
+        np_ = s_np[c] + 1.0 if cp > 0.0 else 0.0
+        nn = s_nn[c] + 1.0 if cn > 0.0 else 0.0
+        nv = s_nv[c] + 1.0 if cv > 0.0 else 0.0
+        relevel = warm and (not c or t - t_first >= relevel_after * period)
         up = relevel and cp > h
         down = relevel and cn > h
         wider = warm and cv > vh and not (up or down)
@@ -197,28 +215,28 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             i0 = ev.i0[c]
             w = ev.w[c]
             i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
-            prof = s.prof[c]
+            prof = profs[c]
             prof[int(i0)] += (1.0 - w) * delta
             prof[int(i1)] += w * delta
         if do:
             if first:
-                s.lev[c] = x + shift
-                s.b[c] = 0.0
+                levs[c] = x + shift
+                trends[c] = 0.0
             else:
-                s.lev[c] = lev + b + al_c * rc + shift
-                s.b[c] = damping * b + al_c * (gain if not c else 0.0) * rc
+                levs[c] = lev + b + al_c * rc + shift
+                trends[c] = damping * b + al_c * (gain if not c else 0.0) * rc
             e = err + al * (abs_r - err)
-            s.err[c] = e * ratio if wider else e
-            s.perf[c] = s.perf[c] + a_perf * (abs_r - s.perf[c])
+            errs[c] = e * ratio if wider else e
+            perfs[c] = perfs[c] + a_perf * (abs_r - perfs[c])
         else:
-            s.lev[c] = lev + b + shift
-            s.b[c] = damping * b
-            s.err[c] = err * ratio if wider else err
+            levs[c] = lev + b + shift
+            trends[c] = damping * b
+            errs[c] = err * ratio if wider else err
         if up or down:
             cp = cn = np_ = nn = cv = nv = 0.0
         if wider:
             cv = nv = 0.0
-        s.cp[c], s.cn[c], s.np_[c], s.nn[c], s.cv[c], s.nv[c] = cp, cn, np_, nn, cv, nv
+        s_cp[c], s_cn[c], s_np[c], s_nn[c], s_cv[c], s_nv[c] = cp, cn, np_, nn, cv, nv
     # the series' resolution: the smallest nonzero step between learned samples
     x_last = s.x_last
     dx = abs(x - (x if _isnan(x_last) else x_last))
@@ -228,6 +246,8 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     if do and not first:
         s.rep = s.rep + al * ((1.0 if ev.same else 0.0) - s.rep)
     s.run = ev.run
+    s.u2 = s.u1
+    s.u1 = ev.u
     if not first:
         s.dt = new_dt
     if do:

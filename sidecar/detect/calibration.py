@@ -25,11 +25,15 @@ __all__ = [
     "EPISODE_Z",
     "P_HALF",
     "Calibration",
+    "onset_scalar",
     "onset_score",
     "remember_peak",
+    "remember_peak_scalar",
     "score_of",
     "tail_probability",
+    "tail_scalar",
     "update",
+    "update_scalar",
 ]
 
 Ops = Any  # ScalarOps or ArrayOps: the kernel is duck-typed over both backends
@@ -65,12 +69,18 @@ P_HALF = 1e-3
 PRIOR_WEIGHT = 100.0
 """Samples the prior counts for: a channel trusts its own tail after a few hundred samples
 (30 let the first heavy-tailed days alarm; 100 cut false alarms at the low-FP threshold)."""
-CAP = 50_000.0  # when a channel's count passes this, all its counts halve (slow forgetting)
+CAP = 50_000.0
+"""When a channel's count passes this, all its counts halve, rounding up (slow forgetting).
+Counts stay whole numbers, so any order of summing them is exact: the per-row and array
+paths can each sum the fastest way and still agree to the bit."""
 EPISODE_Z = 5.0
 """A run of statistics at or above this is one episode; `update(episodes=True)` counts its
 first sample only, so one long incident cannot teach the tail that its values are normal."""
 
 _BINS = len(EDGES)  # bins [E0,E1) … [E_last, inf)
+_LAST = _BINS - 1
+_MID = _BINS // 2
+_TOP = EDGES[-1]
 
 
 def _prior() -> tuple[float, ...]:
@@ -126,35 +136,29 @@ class Calibration:
         return sum(int(getattr(a, "nbytes", 0)) for a in arrays)
 
 
-def _bin_of(stat: float) -> int:
-    """Index of the last edge <= stat (stat >= 0, not NaN)."""
-    return max(bisect_right(EDGES, stat) - 1, 0)
-
-
 def tail_probability(cal: Calibration, xp: Ops, stat: Any) -> Any:
     """P(statistic >= stat) under the channel's history blended with the prior."""
     if isinstance(xp, ScalarOps):
-        return _tail_scalar(cal, stat)
+        return tail_scalar(cal, stat)
     return _tail_array(cal, stat)
 
 
-def _tail_scalar(cal: Calibration, stat: float) -> float:
-    if math.isnan(stat) or stat <= 0.0:
+def tail_scalar(cal: Calibration, stat: float) -> float:
+    """`tail_probability` for one channel of floats (the per-row hot path)."""
+    if not stat > 0.0:  # also NaN
         return 1.0
-    k = _bin_of(stat)
+    k = bisect_right(EDGES, stat) - 1  # >= 0 for stat > 0
     counts: list[float] = cal.counts
-    above = 0.0
-    for j in range(_BINS - 1, k, -1):
-        above += counts[j]
-    prior_above = _PRIOR_ABOVE[k]
-    if k < _BINS - 1:
-        frac = (EDGES[k + 1] - stat) / (EDGES[k + 1] - EDGES[k])
+    total: float = cal.total  # = sum(counts), whole numbers: any way of summing is exact
+    above = total - sum(counts[: k + 1]) if k < _MID else sum(counts[k + 1 :])
+    if k < _LAST:
+        upper = EDGES[k + 1]
+        frac = (upper - stat) / (upper - EDGES[k])
         prior_in = PRIOR[k] * frac
     else:  # open last bin: a power-law tail beyond the last edge
         frac = (EDGES[-1] / stat) * (EDGES[-1] / stat)
         prior_in = _PRIOR_TAIL_LAST * frac
-    mass = above + counts[k] * frac + PRIOR_WEIGHT * (prior_above + prior_in)
-    total: float = cal.total
+    mass = above + counts[k] * frac + PRIOR_WEIGHT * (_PRIOR_ABOVE[k] + prior_in)
     return mass / (total + PRIOR_WEIGHT)
 
 
@@ -165,7 +169,7 @@ def _tail_array(cal: Calibration, stat: Any) -> Any:
     s = np.where(np.isinf(s), 1e300, s)
     k = np.searchsorted(np.asarray(EDGES), s, side="right") - 1
     k = np.clip(k, 0, _BINS - 1)
-    # sums above bin k, accumulated from the top in the same order as the scalar loop
+    # sums above bin k (whole numbers: exact, whatever the order)
     rev = np.cumsum(cal.counts[:, ::-1], axis=1)[:, ::-1]  # rev[:, j] = sum counts[j:]
     prior_rev = np.cumsum(np.asarray(PRIOR)[::-1])[::-1]
     rows = np.arange(n)
@@ -209,19 +213,8 @@ def update(
     are its behaviour, and counting them is how a bursty series stops alarming on each.
     """
     if isinstance(xp, ScalarOps):
-        if not mask or math.isnan(stat) or (stat >= EDGES[-1] and not extreme):
-            return
-        ongoing = cal.streak > 0.0
-        cal.streak = cal.streak + 1.0 if stat >= EPISODE_Z else 0.0
-        if episodes and ongoing and stat >= EPISODE_Z:
-            return
-        counts: list[float] = cal.counts
-        counts[_bin_of(min(stat, 1e300))] += 1.0
-        cal.total += 1.0
-        if cal.total > CAP:
-            for j in range(_BINS):
-                counts[j] *= 0.5
-            cal.total *= 0.5
+        if mask:
+            update_scalar(cal, stat, bool(extreme), episodes)
         return
     extreme_ok = np.asarray(extreme, dtype=bool)
     do = np.asarray(mask, dtype=bool) & ~np.isnan(stat) & (~(stat >= EDGES[-1]) | extreme_ok)
@@ -237,8 +230,26 @@ def update(
     cal.total = np.where(do, cal.total + 1.0, cal.total)
     over = cal.total > CAP
     if over.any():
-        cal.counts[over] *= 0.5
-        cal.total = np.where(over, cal.total * 0.5, cal.total)
+        cal.counts[over] = np.floor(cal.counts[over] * 0.5 + 0.5)
+        cal.total = np.where(over, cal.counts.sum(axis=1), cal.total)
+
+
+def update_scalar(cal: Calibration, stat: float, extreme: bool, episodes: bool) -> None:
+    """`update` for one channel of floats (the per-row hot path)."""
+    if not stat >= 0.0 or (stat >= _TOP and not extreme):  # NaN, or an unproven extreme
+        return
+    ongoing = cal.streak > 0.0
+    high = stat >= EPISODE_Z
+    cal.streak = cal.streak + 1.0 if high else 0.0
+    if episodes and ongoing and high:
+        return
+    counts: list[float] = cal.counts
+    counts[bisect_right(EDGES, stat) - 1] += 1.0  # inf lands in the last bin too
+    cal.total += 1.0
+    if cal.total > CAP:
+        for j in range(_BINS):
+            counts[j] = float(math.floor(counts[j] * 0.5 + 0.5))
+        cal.total = float(sum(counts))
 
 
 def onset_score(cal: Calibration, xp: Ops, value: Any, window: int) -> Any:
@@ -250,22 +261,32 @@ def onset_score(cal: Calibration, xp: Ops, value: Any, window: int) -> Any:
     samples, not time: the best window on the development benchmark was ~48 samples at
     both 5-minute (4 h) and 30-minute (24 h) steps.
     """
-    expired = cal.peak_age >= window
     if isinstance(xp, ScalarOps):
-        return value if expired or value > cal.peak else 0.0
+        return onset_scalar(cal, value, window)
+    expired = cal.peak_age >= window
     return np.where(expired | (value > cal.peak), value, 0.0)
+
+
+def onset_scalar(cal: Calibration, value: float, window: int) -> float:
+    """`onset_score` for one channel of floats."""
+    return value if cal.peak_age >= window or value > cal.peak else 0.0
 
 
 def remember_peak(cal: Calibration, xp: Ops, value: Any, window: int, mask: Any) -> None:
     """Update the peak `onset_score` reads with a score just given (where `mask`)."""
     if isinstance(xp, ScalarOps):
         if mask:
-            if cal.peak_age >= window or value >= cal.peak:
-                cal.peak, cal.peak_age = value, 0.0
-            else:
-                cal.peak_age += 1.0
+            remember_peak_scalar(cal, value, window)
         return
     m = np.asarray(mask, dtype=bool)
     take = m & ((cal.peak_age >= window) | (value >= cal.peak))
     cal.peak = np.where(take, value, cal.peak)
     cal.peak_age = np.where(take, 0.0, np.where(m, cal.peak_age + 1.0, cal.peak_age))
+
+
+def remember_peak_scalar(cal: Calibration, value: float, window: int) -> None:
+    """`remember_peak` for one channel of floats."""
+    if cal.peak_age >= window or value >= cal.peak:
+        cal.peak, cal.peak_age = value, 0.0
+    else:
+        cal.peak_age += 1.0

@@ -65,6 +65,8 @@ class Monitor:
         self._fixed = self.threshold.score_threshold
         self._quantile = StreamingQuantile() if self.threshold.policy == "quantile" else None
         self._episode = False  # the last verdict was anomalous
+        # learning does not depend on the verdict unless protected: one fused call then
+        self._update_one = None if self.threshold.protect else getattr(detector, "update_one", None)
 
     def current_threshold(self) -> float:
         """The score at or above which the next sample is anomalous."""
@@ -76,18 +78,16 @@ class Monitor:
 
     def _classify(self, score: Score, threshold: float) -> bool:
         """Crossed the threshold, or continues an anomalous episode (still deviating)."""
-        anomalous = score.warm and (
-            score.value >= threshold or (self._episode and score.deviating)
-        )
+        anomalous = score.warm and (score.value >= threshold or (self._episode and score.deviating))
         self._episode = anomalous
         return anomalous
 
     def update(self, t: float, x: Mapping[str, float]) -> Verdict:
         """Score `x`, classify it, then learn it unless it is anomalous and protected."""
-        th = self.current_threshold()
-        update_one = getattr(self.detector, "update_one", None)
-        if update_one is not None and not self.threshold.protect:
-            score: Score = update_one(t, x)  # learning does not depend on the verdict
+        th = self._fixed if self._quantile is None else self.current_threshold()
+        update_one = self._update_one
+        if update_one is not None:
+            score: Score = update_one(t, x)
             anomalous = self._classify(score, th)
         else:
             score = self.detector.score_one(t, x)

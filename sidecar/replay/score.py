@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
+
+import numpy as np
 
 from sidecar.config.schema import DetectorRule
 from sidecar.detect.monitor import Monitor
@@ -13,10 +16,12 @@ from sidecar.detect.registry import make_detector
 from sidecar.errors import ConfigError, InputError
 from sidecar.progress import progress
 from sidecar.replay.timeseries_csv import read_rows
+from sidecar.types import Frame, SeriesKey
 
 __all__ = ["SCORE_COLUMN", "score_csv", "select_rule"]
 
 SCORE_COLUMN = "anomaly_score"
+BATCH = 4096  # rows scored per Frame (and between progress updates)
 
 
 def _counting(lines: Iterable[str], seen: list[int]) -> Iterator[str]:
@@ -72,15 +77,19 @@ def score_csv(src: str, dst: str, rule: DetectorRule | None = None) -> int:
                 raise InputError(src, 1, f"the input already has a column {SCORE_COLUMN!r}")
             writer = csv.writer(fout, lineterminator="\n")
             writer.writerow([*header, SCORE_COLUMN])
-            update = monitor.update
+            key = SeriesKey(Path(src).stem)
             last_pos = 0
-            for row in reader:
-                verdict = update(row.t, {column: row.value})
-                writer.writerow([*row.fields, f"{verdict.score.value:.6f}"])
-                rows += 1
-                if rows % 4096 == 0:
-                    bar.update(seen[0] - last_pos)
-                    last_pos = seen[0]
+            # in batches, so the detector steps through a Frame (its fastest per-row path);
+            # every score still uses only its row and the rows before it
+            while batch := list(islice(reader, BATCH)):
+                t = np.fromiter((r.t for r in batch), np.float64, len(batch))
+                x = np.fromiter((r.value for r in batch), np.float64, len(batch))
+                verdicts = monitor.update_frame(Frame(key, t, x, (column,)))
+                for row, verdict in zip(batch, verdicts, strict=True):
+                    writer.writerow([*row.fields, f"{verdict.score.value:.6f}"])
+                rows += len(batch)
+                bar.update(seen[0] - last_pos)
+                last_pos = seen[0]
             bar.update(size - last_pos)
         os.replace(tmp, dst)
     except UnicodeDecodeError as exc:
