@@ -29,6 +29,7 @@ from sidecar.detect.calibration import (
     EPISODE_Z,
     P_HALF,
     Calibration,
+    Peak,
     onset_scalar,
     remember_peak_scalar,
     tail_scalar,
@@ -70,31 +71,32 @@ def _periods(season: str | float) -> tuple[float, ...]:
     return (float(season),)
 
 
+ColumnState = tuple[BaselineState, tuple[Calibration, ...], Peak]
+"""One metric's state: its baseline, a calibration per statistic, and its onset peak."""
+
+
 class _Sample:
     """One column's sample evaluated against its state, shared by scoring and learning."""
 
     __slots__ = ("_calibrated", "ev", "state", "stats", "x")
 
-    def __init__(
-        self,
-        state: tuple[BaselineState, tuple[Calibration, ...]],
-        ev: Evaluation,
-        stats: tuple[float, ...],
-        x: float,
-    ) -> None:
+    def __init__(self, state: ColumnState, ev: Evaluation, stats: tuple[float, ...], x: float):
         self.state, self.ev, self.stats, self.x = state, ev, stats, x
-        self._calibrated: list[float] | None = None
+        self._calibrated: float | None = None
 
-    def calibrated(self) -> list[float]:
-        """The calibrated score of each statistic (before onset scoring), computed once."""
+    def calibrated(self) -> float:
+        """The calibrated score (before onset scoring), computed once: that of the rarest
+        statistic, its tail probability counted once per statistic (Bonferroni)."""
         out = self._calibrated
         if out is None:
             stats, cals = self.stats, self.state[1]
-            share = len(stats)  # Bonferroni: k statistics, k chances of a rare value
-            # = score_of(share * p), which lies in (0, 1] (the bank clips to the same)
-            out = self._calibrated = []
-            for i in range(share):
-                out.append(P_HALF / (share * tail_scalar(cals[i], stats[i]) + P_HALF))
+            p = tail_scalar(cals[0], stats[0])
+            for i in range(1, len(stats)):
+                q = tail_scalar(cals[i], stats[i])
+                if q < p:
+                    p = q
+            # = score_of(k * p), which lies in (0, 1] (the bank clips to the same)
+            out = self._calibrated = P_HALF / (len(stats) * p + P_HALF)
         return out
 
 
@@ -124,10 +126,11 @@ class UnivariateDetector:
     Subclasses define `_statistic(ev, xp)`: a non-negative deviation (in sigma-like units)
     read from an `Evaluation`; each channel calibrates it against its own history
     (calibration.py) into the [0, 1] score. A subclass that reads several kinds of
-    deviation overrides `_statistics` instead: each statistic gets its own calibration and
-    onset peak, and the score is the highest (a Bonferroni share keeps the false-alarm
-    rate of a score). Parameters are stored verbatim; learned state lives in `states_`
-    (sklearn's convention).
+    deviation overrides `_statistics` instead: each statistic gets its own calibration,
+    and the score is that of the rarest, its tail probability multiplied by their number
+    (Bonferroni keeps the false-alarm rate of a score). Onset scoring reads the combined
+    score, so an incident that both statistics see scores once. Parameters are stored
+    verbatim; learned state lives in `states_` (sklearn's convention).
     """
 
     kind = "univariate"
@@ -173,23 +176,19 @@ class UnivariateDetector:
 
     # -- per-row API -----------------------------------------------------------------------
 
-    def _state(self, column: str) -> tuple[BaselineState, tuple[Calibration, ...]]:
-        states: dict[str, tuple[BaselineState, tuple[Calibration, ...]]] = self.__dict__.setdefault(
-            "states_", {}
-        )
+    def _state(self, column: str) -> ColumnState:
+        states: dict[str, ColumnState] = self.__dict__.setdefault("states_", {})
         st = states.get(column)
         if st is None:
             cals = tuple(Calibration(SCALAR, None) for _ in range(self.n_statistics))
-            st = states[column] = (new_state(self.params_, SCALAR), cals)
+            st = states[column] = (new_state(self.params_, SCALAR), cals, Peak(SCALAR, None))
         return st
 
     def _sample(self, column: str, t: float, v: float) -> _Sample:
         """Evaluate one column's sample against its state (does not learn it)."""
         return self._sample_at(self._state(column), t, v)
 
-    def _sample_at(
-        self, st: tuple[BaselineState, tuple[Calibration, ...]], t: float, v: float
-    ) -> _Sample:
+    def _sample_at(self, st: ColumnState, t: float, v: float) -> _Sample:
         ev = baseline_scalar.evaluate_one(self.params_, st[0], float(t), float(v))
         stats = self._statistics(ev, SCALAR)  # floats on the scalar backend
         return _Sample(st, ev, stats, float(v))
@@ -213,28 +212,25 @@ class UnivariateDetector:
         deviating = False
         value = 0.0
         if not math.isnan(s.x):  # a gap: no evidence either way
+            for stat in stats:
+                deviating = deviating or stat >= EPISODE_Z
+            value = s.calibrated()
             window = self.onset_window
-            cals = s.state[1]
-            for i, calibrated in enumerate(s.calibrated()):
-                deviating = deviating or stats[i] >= EPISODE_Z
-                v = calibrated if window is None else onset_scalar(cals[i], calibrated, window)
-                if v > value:
-                    value = v
+            if window is not None:
+                value = onset_scalar(s.state[2], value, window)
         lo = ev.center - EXPECTED_SIGMAS * ev.spread  # floats on the scalar backend
         hi = ev.center + EXPECTED_SIGMAS * ev.spread
         return Score(value, (lo, hi), column, True, deviating)
 
     def _learn_sample(self, s: _Sample, learned: bool) -> None:
         """Learn (or, not `learned`, only track) an evaluated sample."""
-        base, cals = s.state
+        base, cals, peak = s.state
         ev = s.ev
         if ev.warm:
             stats = s.stats
             window = self.onset_window
             if window is not None and not math.isnan(stats[0]) and not math.isnan(s.x):
-                values = s.calibrated()
-                for i in range(len(cals)):
-                    remember_peak_scalar(cals[i], values[i], window)
+                remember_peak_scalar(peak, s.calibrated(), window)
             if learned and ev.ok:  # extremes count once the series has been seen to move
                 moved, episodes = base.quantum > 0.0, window is not None
                 for i in range(len(cals)):
@@ -267,7 +263,7 @@ class UnivariateDetector:
     def _update(
         self,
         t: float,
-        columns: Iterable[tuple[str, tuple[BaselineState, tuple[Calibration, ...]], float]],
+        columns: Iterable[tuple[str, ColumnState, float]],
     ) -> Score:
         """Score and learn each (column, state, value); columns are independent channels, so
         each can be learned right after it is scored."""
@@ -316,7 +312,7 @@ class BankScores:
         warm: NDArray[np.bool_],
         evaluation: Evaluation,
         statistics: tuple[NDArray[np.float64], ...],
-        calibrated: tuple[NDArray[np.float64], ...],
+        calibrated: NDArray[np.float64],
     ) -> None:
         self.value = value
         self.lower = lower
@@ -324,10 +320,10 @@ class BankScores:
         self.warm = warm
         self.evaluation = evaluation
         self.statistics = statistics
-        self.calibrated = calibrated  # per statistic, before onset scoring
+        self.calibrated = calibrated  # before onset scoring
         high = np.zeros(value.shape, dtype=bool)
         for stat in statistics:
-            high |= stat >= calibration.EPISODE_Z
+            high |= stat >= EPISODE_Z
         self.deviating = warm & high  # see Score.deviating
 
 
@@ -339,26 +335,25 @@ class Bank:
         self.n = n
         self.state = new_state(detector.params_, ARRAY, n)
         self.calibrations = tuple(Calibration(ARRAY, n) for _ in range(detector.n_statistics))
+        self.peak = Peak(ARRAY, n)
 
     def score(self, t: NDArray[np.float64], x: NDArray[np.float64]) -> BankScores:
         """Score one sample per channel (NaN = no sample); does not change the state."""
         ev = evaluate(self.detector.params_, self.state, ARRAY, t, x)
         stats = tuple(np.asarray(a, dtype=np.float64) for a in self.detector._statistics(ev, ARRAY))
         warm = np.asarray(ev.warm, dtype=bool) & ~np.isnan(x) & ~np.isnan(stats[0])
-        window = self.detector.onset_window
+        p = calibration.tail_probability(self.calibrations[0], ARRAY, stats[0])
+        for cal, stat in zip(self.calibrations[1:], stats[1:], strict=True):
+            p = np.minimum(p, calibration.tail_probability(cal, ARRAY, stat))
         share = len(stats)  # Bonferroni, as in the per-row path
-        value = np.zeros(self.n, dtype=np.float64)
-        calibrated = []
-        for cal, stat in zip(self.calibrations, stats, strict=True):
-            p = share * calibration.tail_probability(cal, ARRAY, stat)
-            v = np.clip(np.where(warm, calibration.score_of(p), 0.0), 0.0, 1.0)
-            calibrated.append(v)
-            if window is not None:
-                v = calibration.onset_score(cal, ARRAY, v, window)
-            value = np.maximum(value, v)
+        value = np.clip(np.where(warm, calibration.score_of(share * p), 0.0), 0.0, 1.0)
         lower = ev.center - EXPECTED_SIGMAS * ev.spread
         upper = ev.center + EXPECTED_SIGMAS * ev.spread
-        return BankScores(value, lower, upper, warm, ev, stats, tuple(calibrated))
+        window = self.detector.onset_window
+        onset = (
+            value if window is None else calibration.onset_score(self.peak, ARRAY, value, window)
+        )
+        return BankScores(onset, lower, upper, warm, ev, stats, value)
 
     def learn(self, scores: BankScores, mask: NDArray[np.bool_] | bool = True) -> None:
         """Learn the samples just scored where `mask`; elsewhere only track them (protect)."""
@@ -366,17 +361,16 @@ class Bank:
         counted = np.asarray(ev.warm, dtype=bool) & np.asarray(ev.ok, dtype=bool) & mask
         moved = self.state.quantum > 0.0  # before learning, as in the per-row path
         window = self.detector.onset_window
-        for cal, stat, v in zip(
-            self.calibrations, scores.statistics, scores.calibrated, strict=True
-        ):
-            if window is not None:
-                calibration.remember_peak(cal, ARRAY, v, window, scores.warm)
+        if window is not None:
+            calibration.remember_peak(self.peak, ARRAY, scores.calibrated, window, scores.warm)
+        for cal, stat in zip(self.calibrations, scores.statistics, strict=True):
             calibration.update(cal, ARRAY, stat, counted, moved, window is not None)
         learn(self.detector.params_, self.state, ARRAY, ev, mask)  # unmasked: tracked only
 
     def nbytes(self) -> int:
         """Bytes of array state held for all channels."""
-        return self.state.nbytes() + sum(c.nbytes() for c in self.calibrations)
+        held = self.state.nbytes() + self.peak.nbytes()
+        return held + sum(c.nbytes() for c in self.calibrations)
 
     def resize(self, n: int) -> None:
         """Grow to `n` channels; new channels start fresh, existing ones keep their state."""
@@ -384,13 +378,13 @@ class Bank:
             return
         fresh = new_state(self.detector.params_, ARRAY, n)
         _copy_into(fresh, self.state, self.n)
-        grown = []
-        for old in self.calibrations:
-            cal = Calibration(ARRAY, n)
-            for name in Calibration.__slots__:
-                getattr(cal, name)[: self.n] = getattr(old, name)
-            grown.append(cal)
-        self.state, self.calibrations, self.n = fresh, tuple(grown), n
+        calibrations = tuple(Calibration(ARRAY, n) for _ in self.calibrations)
+        peak = Peak(ARRAY, n)
+        head = slice(None, self.n)
+        for new, old in zip(calibrations, self.calibrations, strict=True):
+            _copy_slots(new, old, head, slice(None))
+        _copy_slots(peak, self.peak, head, slice(None))
+        self.state, self.calibrations, self.peak, self.n = fresh, calibrations, peak, n
 
     def reset(self, channels: NDArray[np.intp]) -> None:
         """Forget what the given channels learned (they are reused for new series)."""
@@ -402,10 +396,16 @@ class Bank:
             for o, f in zip(old, new, strict=True) if isinstance(old, list) else [(old, new)]:
                 if o is not None:
                     o[channels] = f
-        fresh_cal = Calibration(ARRAY, channels.size)
-        for cal in self.calibrations:
-            for name in Calibration.__slots__:
-                getattr(cal, name)[channels] = getattr(fresh_cal, name)
+        everything = slice(None)
+        for held in self.calibrations:
+            _copy_slots(held, Calibration(ARRAY, channels.size), channels, everything)
+        _copy_slots(self.peak, Peak(ARRAY, channels.size), channels, everything)
+
+
+def _copy_slots(dst: Calibration | Peak, src: Calibration | Peak, at: Any, rows: Any) -> None:
+    """dst.<slot>[at] = src.<slot>[rows] for every array slot (same class)."""
+    for name in type(dst).__slots__:
+        getattr(dst, name)[at] = getattr(src, name)[rows]
 
 
 def _copy_into(dst: BaselineState, src: BaselineState, n: int) -> None:

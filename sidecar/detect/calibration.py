@@ -25,6 +25,7 @@ __all__ = [
     "EPISODE_Z",
     "P_HALF",
     "Calibration",
+    "Peak",
     "onset_scalar",
     "onset_score",
     "remember_peak",
@@ -111,29 +112,41 @@ _PRIOR_ABOVE = _prior_above()
 
 
 class Calibration:
-    """Histogram counts (N, bins) or a list of floats, the total count, the length of the
-    current run of statistics >= EPISODE_Z, and the recent peak score with the samples scored
-    since it was last reached (for onset scoring, `onset_score`)."""
+    """Histogram counts (N, bins) or a list of floats, the total count, and the length of
+    the current run of statistics >= EPISODE_Z."""
 
-    __slots__ = ("counts", "peak", "peak_age", "streak", "total")
+    __slots__ = ("counts", "streak", "total")
 
     def __init__(self, xp: Ops, n: int | None) -> None:
         if n is None:
             self.counts: Any = [0.0] * _BINS
             self.total: Any = 0.0
             self.streak: Any = 0.0
-            self.peak: Any = 0.0
-            self.peak_age: Any = math.inf
         else:
             self.counts = np.zeros((n, _BINS), dtype=np.float64)
             self.total = np.zeros(n, dtype=np.float64)
             self.streak = np.zeros(n, dtype=np.float64)
-            self.peak = np.zeros(n, dtype=np.float64)
-            self.peak_age = np.full(n, math.inf, dtype=np.float64)
 
     def nbytes(self) -> int:
-        arrays = (self.counts, self.total, self.streak, self.peak, self.peak_age)
-        return sum(int(getattr(a, "nbytes", 0)) for a in arrays)
+        return sum(int(getattr(a, "nbytes", 0)) for a in (self.counts, self.total, self.streak))
+
+
+class Peak:
+    """A channel's recent peak score and the samples scored since it was last reached, which
+    onset scoring reads (`onset_score`); one per metric, shared by all its statistics."""
+
+    __slots__ = ("age", "value")
+
+    def __init__(self, xp: Ops, n: int | None) -> None:
+        if n is None:
+            self.value: Any = 0.0
+            self.age: Any = math.inf
+        else:
+            self.value = np.zeros(n, dtype=np.float64)
+            self.age = np.full(n, math.inf, dtype=np.float64)
+
+    def nbytes(self) -> int:
+        return sum(int(getattr(a, "nbytes", 0)) for a in (self.value, self.age))
 
 
 def tail_probability(cal: Calibration, xp: Ops, stat: Any) -> Any:
@@ -252,7 +265,7 @@ def update_scalar(cal: Calibration, stat: float, extreme: bool, episodes: bool) 
         cal.total = float(sum(counts))
 
 
-def onset_score(cal: Calibration, xp: Ops, value: Any, window: int) -> Any:
+def onset_score(peak: Peak, xp: Ops, value: Any, window: int) -> Any:
     """`value` where it beats the channel's peak of its last `window` scores, else 0.
 
     The peak is refreshed by every score that reaches it, so a plateau of high scores
@@ -262,31 +275,31 @@ def onset_score(cal: Calibration, xp: Ops, value: Any, window: int) -> Any:
     both 5-minute (4 h) and 30-minute (24 h) steps.
     """
     if isinstance(xp, ScalarOps):
-        return onset_scalar(cal, value, window)
-    expired = cal.peak_age >= window
-    return np.where(expired | (value > cal.peak), value, 0.0)
+        return onset_scalar(peak, value, window)
+    expired = peak.age >= window
+    return np.where(expired | (value > peak.value), value, 0.0)
 
 
-def onset_scalar(cal: Calibration, value: float, window: int) -> float:
+def onset_scalar(peak: Peak, value: float, window: int) -> float:
     """`onset_score` for one channel of floats."""
-    return value if cal.peak_age >= window or value > cal.peak else 0.0
+    return value if peak.age >= window or value > peak.value else 0.0
 
 
-def remember_peak(cal: Calibration, xp: Ops, value: Any, window: int, mask: Any) -> None:
+def remember_peak(peak: Peak, xp: Ops, value: Any, window: int, mask: Any) -> None:
     """Update the peak `onset_score` reads with a score just given (where `mask`)."""
     if isinstance(xp, ScalarOps):
         if mask:
-            remember_peak_scalar(cal, value, window)
+            remember_peak_scalar(peak, value, window)
         return
     m = np.asarray(mask, dtype=bool)
-    take = m & ((cal.peak_age >= window) | (value >= cal.peak))
-    cal.peak = np.where(take, value, cal.peak)
-    cal.peak_age = np.where(take, 0.0, np.where(m, cal.peak_age + 1.0, cal.peak_age))
+    take = m & ((peak.age >= window) | (value >= peak.value))
+    peak.value = np.where(take, value, peak.value)
+    peak.age = np.where(take, 0.0, np.where(m, peak.age + 1.0, peak.age))
 
 
-def remember_peak_scalar(cal: Calibration, value: float, window: int) -> None:
+def remember_peak_scalar(peak: Peak, value: float, window: int) -> None:
     """`remember_peak` for one channel of floats."""
-    if cal.peak_age >= window or value >= cal.peak:
-        cal.peak, cal.peak_age = value, 0.0
+    if peak.age >= window or value >= peak.value:
+        peak.value, peak.age = value, 0.0
     else:
-        cal.peak_age += 1.0
+        peak.age += 1.0
