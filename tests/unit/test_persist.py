@@ -82,3 +82,18 @@ def test_halving_keeps_counts_whole_and_both_paths_equal() -> None:
         p_row = calibration.tail_probability(one, SCALAR, z)
         p_bank = calibration.tail_probability(many, ARRAY, np.array([z, z]))
         assert p_bank[0] == p_row
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_incident_both_statistics_see_scores_once(seed: int) -> None:
+    """Onset scoring reads the combined score: a 20-sigma jump that stays 6 sigma up for
+    nine samples is one onset, not a second one when the median of three catches up."""
+    rng = np.random.default_rng(seed)
+    x = 100.0 + rng.normal(0, 2.0, 288 * 6)
+    x[1200] += 40.0
+    x[1201:1210] += 12.0
+    t = 1_700_000_000.0 + 300.0 * np.arange(x.size)
+    frame = Frame(SeriesKey("s"), t, x[:, None], ("v",))
+    scores = np.array([s.value for s in SeasonalRobustZ(onset_window=48).score_frame(frame)])
+    assert scores[1200] > 0.9
+    assert int((scores[1201:1215] >= 0.5).sum()) == 0
