@@ -191,7 +191,9 @@ class _UnivariateParams(_Strict):
 
 class SeasonalRobustZDetector(_UnivariateParams):
     """Point anomalies: robust z-score against a seasonal baseline learned online (the default).
-    At 30-minute and coarser sampling it also reads sustained changes, as `ensemble` does."""
+    A second statistic, the median of the last three residuals, is calibrated on its own: in
+    heavy-tailed noise two of three samples off are rare where one is not. At 30-minute and
+    coarser sampling it also reads sustained changes, as `ensemble` does."""
 
     kind: Literal["seasonal_robust_z"] = Field(description="Selects this detector.")
 
