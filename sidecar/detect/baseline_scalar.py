@@ -15,6 +15,8 @@ from typing import Any
 
 from sidecar.detect.baseline import (
     _CLIP_AFTER,
+    _REL_CAP,
+    _Z_CAP,
     LEARN_LIMIT,
     SELECTION_MEMORY,
     SIGMA_PER_MAD,
@@ -53,6 +55,8 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     periods, all_bins = params.periods, params.bins
     best_eff = 0.0
     sel = 0
+    effs = [0.0] * (1 + len(params.periods))
+    eligibles = [True] * (1 + len(params.periods))
     for c in range(1 + len(periods)):
         lev = levs[c]
         p = lev + trends[c]
@@ -89,18 +93,25 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         resid.append(r)
         sigma.append(sig)
         eff = perfs[c] * (1.0 + penalty * c)
+        effs[c] = eff
         if c == 0:
             best_eff = eff
-        elif elapsed >= 1.5 * period and eff < best_eff:
-            best_eff = eff
-            sel = c
+        else:
+            eligible = elapsed >= 1.5 * period
+            eligibles[c] = eligible
+            if eligible and eff < best_eff:
+                best_eff = eff
+                sel = c
     center, spread, r_sel = pred[sel], sigma[sel], resid[sel]
     cp, cn = cps[sel], cns[sel]
     m = cp if cp >= cn else cn
     cv = cvs[sel] * (params.cusum_h / params.variance_h)
     cus = m if m >= cv else cv
     # a value too large to learn (or infinite) is maximally anomalous, not missing
-    z = abs(r_sel) / spread if ok else (0.0 if _isnan(x) else math.inf)
+    if ok:
+        z = _mixture_z(params, resid, sigma, effs, eligibles, best_eff, sel, abs(r_sel) / spread)
+    else:
+        z = 0.0 if _isnan(x) else math.inf
     same = ok and xs == s.x_last
     run = s.run + 1.0 if same else 0.0
     if ok:
@@ -136,6 +147,39 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         warm=s.n >= params.warmup,
         dt=s.dt,
     )
+
+
+def _mixture_z(
+    params: BaselineParams,
+    resid: list[Any],
+    sigma: list[Any],
+    effs: list[float],
+    eligibles: list[bool],
+    best_eff: float,
+    sel: int,
+    z_sel: float,
+) -> float:
+    """`baseline._mixture_z` for one channel of floats (same operations, same order)."""
+    known = best_eff > 0.0
+    sharp = params.mix_sharpness
+    num = 0.0
+    den = 0.0
+    for c in range(len(resid)):
+        if not eligibles[c]:
+            continue  # weight 0: adds exactly nothing
+        rel = effs[c] / best_eff - 1.0 if known else (0.0 if c == sel else _REL_CAP)
+        d = sharp * (rel if rel <= _REL_CAP else _REL_CAP)
+        w = 1.0 / (1.0 + d * d)
+        u = resid[c] / sigma[c]
+        u = -_Z_CAP if u < -_Z_CAP else (_Z_CAP if u > _Z_CAP else u)
+        q = 1.0 + u * u * 0.25
+        num = num + w / (q * q)
+        den = den + w
+    p = num / den
+    if not p > 0.0:
+        return z_sel
+    v = 1.0 / math.sqrt(p) - 1.0
+    return 2.0 * math.sqrt(v if v >= 0.0 else 0.0)
 
 
 def _rate(a: float, inv_n: float, dt: float, dt_known: bool, memory: float) -> float:

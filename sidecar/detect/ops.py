@@ -2,9 +2,9 @@
 
 Detector math is written once against these few operations, so the per-row path (fast for
 one series: no numpy call overhead) and the vectorised path (one step over N series in a
-handful of array operations) compute the same numbers. Kernels use only + - * / abs, min,
-max, floor, comparisons and `where`, which IEEE 754 rounds identically in both backends, so
-the two paths agree to the bit.
+handful of array operations) compute the same numbers. Kernels use only + - * / abs, sqrt,
+min, max, floor, comparisons and `where`, which IEEE 754 rounds identically in both backends
+(sqrt is correctly rounded there), so the two paths agree to the bit.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class ScalarOps:
     @staticmethod
     def floor(v: Any) -> Any:
         return float(math.floor(v))
+
+    sqrt = staticmethod(math.sqrt)
 
     @staticmethod
     def isfinite(v: Any) -> Any:
@@ -80,6 +82,7 @@ class ArrayOps:
     maximum = staticmethod(np.maximum)
     clip = staticmethod(np.clip)
     floor = staticmethod(np.floor)
+    sqrt = staticmethod(np.sqrt)
     isfinite = staticmethod(np.isfinite)
     isnan = staticmethod(np.isnan)
     not_ = staticmethod(np.logical_not)
