@@ -135,6 +135,7 @@ class UnivariateDetector:
 
     kind = "univariate"
     n_statistics = 1
+    fast_profiles = False  # see BaselineParams.fast_profiles
 
     def __init__(
         self,
@@ -164,7 +165,12 @@ class UnivariateDetector:
 
     @cached_property  # read twice per sample: after the first, a plain attribute lookup
     def params_(self) -> BaselineParams:
-        return BaselineParams(periods=_periods(self.season), window=self.window, warmup=self.warmup)
+        return BaselineParams(
+            periods=_periods(self.season),
+            window=self.window,
+            warmup=self.warmup,
+            fast_profiles=self.fast_profiles,
+        )
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:
         raise NotImplementedError

@@ -253,7 +253,8 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             per_bin = 1.0 if v <= 1.0 else v
             cycles = float(_floor((t - t_first) / period))
             a1 = 1.0 / (per_bin * params.season_cycles)
-            a2 = 1.0 / (per_bin * (cycles + 1.0))
+            share = math.sqrt(per_bin) if params.fast_profiles else per_bin
+            a2 = 1.0 / (share * (cycles + 1.0))
             a_s = a1 if a1 >= a2 else a2
             delta = a_s * (1.0 - al_c) * rc if do and not first else 0.0
             i0 = ev.i0[c]

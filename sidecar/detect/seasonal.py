@@ -36,6 +36,7 @@ class SeasonalRobustZ(UnivariateDetector):
 
     kind = "seasonal_robust_z"
     n_statistics = 2
+    fast_profiles = True
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:
         point = xp.maximum(ev.z, ev.stuck)

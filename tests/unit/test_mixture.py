@@ -2,68 +2,77 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
+from sidecar.detect import baseline_scalar
+from sidecar.detect.baseline import BaselineParams, _mixture_z
+from sidecar.detect.ops import ARRAY, SCALAR
 from sidecar.detect.seasonal import SeasonalRobustZ
 from sidecar.types import Frame, SeriesKey
 
-DAY = 86400.0
-STEP = 300.0
+PARAMS = BaselineParams()  # candidates: no season, daily, weekly
 
 
-def _weekly(seed: int, weeks: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A daily cycle whose weekends run at 60%: the daily profile is wrong twice a week."""
-    rng = np.random.default_rng(seed)
-    t0 = 1_700_006_400.0 - 1_700_006_400.0 % DAY  # a midnight
-    t = t0 + STEP * np.arange(int(weeks * 7 * DAY / STEP))
-    weekday = ((t // DAY) + 3) % 7
-    x = (100 + 30 * np.sin(2 * np.pi * (t % DAY) / DAY)) * np.where(weekday >= 5, 0.6, 1.0)
-    return t, x + rng.normal(0, 2.0, t.size), weekday
+def _z(u: list[float], errors: list[float], eligible: list[bool]) -> float:
+    """The mixture deviation of residuals `u` (sigma 1) with recent errors `errors`."""
+    best = min(e for e, ok in zip(errors, eligible, strict=True) if ok)
+    sel = errors.index(best)
+    z_sel = abs(u[sel])
+    ones = [1.0] * len(u)
+    per_row = baseline_scalar._mixture_z(PARAMS, u, ones, errors, eligible, best, sel, z_sel)
+    generic = _mixture_z(PARAMS, SCALAR, u, ones, errors, eligible, best, float(sel), z_sel)
+    bank = _mixture_z(
+        PARAMS,
+        ARRAY,
+        [np.array([v]) for v in u],
+        [np.ones(1) for _ in u],
+        [np.array([e]) for e in errors],
+        [np.array([ok]) for ok in eligible],
+        np.array([best]),
+        np.array([float(sel)]),
+        np.array([z_sel]),
+    )
+    assert per_row == generic == float(bank[0])  # the three paths agree to the bit
+    return float(per_row)
 
 
-def _scores(t: np.ndarray, x: np.ndarray, sharpness: float) -> np.ndarray:
-    det = SeasonalRobustZ(onset_window=48)
-    det.__dict__["params_"] = dataclasses.replace(det.params_, mix_sharpness=sharpness)
-    return np.array([s.value for s in det.score_frame(Frame(SeriesKey("s"), t, x, ("v",)))])
+def test_a_sample_an_equally_good_model_expected_is_not_far_off() -> None:
+    # the daily profile (read out) is 8 sigma off; the weekly one, as good lately, expected it
+    assert _z([8.0, 8.0, 0.5], [1.0, 1.0, 1.05], [True, True, True]) < 3.0
 
 
-HARD = 1e9  # only the candidate read out has a say: the old hard selection
+def test_a_model_much_worse_lately_has_little_say() -> None:
+    says = [_z([8.0, 8.0, 0.5], [1.0, 1.0, e], [True, True, True]) for e in (1.5, 3.0, 5.0)]
+    assert says == sorted(says)  # the worse its recent error, the less it explains away
+    assert 7.0 < says[-1] <= 8.0
 
 
-def test_weekend_boundaries_are_judged_by_the_weekly_profile_too() -> None:
-    mixed: list[float] = []
-    hard: list[float] = []
-    for seed in range(6):
-        t, x, weekday = _weekly(seed)
-        starts = [
-            i
-            for i in range(int(14 * DAY / STEP), t.size)  # once the weekly profile has a week
-            if weekday[i] != weekday[i - 1] and weekday[i] in (0.0, 5.0)
-        ]
-        for scores, out in ((_scores(t, x, 4.0), mixed), (_scores(t, x, HARD), hard)):
-            out.extend(float(scores[i : i + 12].max()) for i in starts)
-    assert sum(v >= 0.9 for v in mixed) < sum(v >= 0.9 for v in hard)
-    assert np.mean(mixed) < np.mean(hard) - 0.05
+def test_a_model_not_yet_eligible_has_no_say() -> None:
+    assert _z([8.0, 8.0, 0.5], [1.0, 1.0, 0.5], [True, True, False]) == pytest.approx(8.0)
+
+
+def test_one_model_gives_its_own_deviation() -> None:
+    for u in (0.0, 0.7, 3.0, 12.0, 300.0):
+        assert _z([u, 0.0, 0.0], [1.0, 1.0, 1.0], [True, False, False]) == pytest.approx(u)
+
+
+def test_everyone_off_is_off() -> None:
+    assert _z([8.0, 9.0, 10.0], [1.0, 1.0, 1.0], [True, True, True]) > 8.0
 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_a_deviation_no_candidate_expects_still_scores(seed: int) -> None:
-    t, x, _ = _weekly(seed)
-    noon = int((22 * DAY + DAY / 2) / STEP)  # a Thursday noon in week four
-    x = x.copy()
-    x[noon] += 60.0  # 30 sigma: beyond what the weekend boundaries (~10 sigma) taught it
-    assert _scores(t, x, 4.0)[noon] > 0.9
-
-
-def test_one_candidate_gives_its_own_deviation() -> None:
-    det = SeasonalRobustZ(season="none")
-    rng = np.random.default_rng(0)
-    t0 = 1_700_000_000.0
-    for i in range(500):
-        det.learn_one(t0 + 60.0 * i, {"v": float(100 + rng.normal(0, 2))})
-    for v in (100.0, 104.0, 112.0, 160.0):
-        ev = det._sample("v", t0 + 60.0 * 500, v).ev
-        assert ev.z == pytest.approx(abs(ev.resid[0]) / ev.sigma[0], rel=1e-9)
+    """Weekly series: the daily profile is wrong at every weekend boundary (about 10 sigma),
+    so a spike well beyond that must still score on a weekday in week four."""
+    rng = np.random.default_rng(seed)
+    day, step = 86400.0, 300.0
+    t = 1_700_006_400.0 - 1_700_006_400.0 % day + step * np.arange(int(35 * day / step))
+    weekday = ((t // day) + 3) % 7
+    x = (100 + 30 * np.sin(2 * np.pi * (t % day) / day)) * np.where(weekday >= 5, 0.6, 1.0)
+    x = x + rng.normal(0, 2.0, t.size)
+    noon = int((22 * day + day / 2) / step)  # a Thursday noon
+    x[noon] += 60.0  # 30 sigma
+    det = SeasonalRobustZ(onset_window=48)
+    scores = [s.value for s in det.score_frame(Frame(SeriesKey("s"), t, x, ("v",)))]
+    assert scores[noon] > 0.9

@@ -1,0 +1,30 @@
+"""A seasonal profile whose bins several samples share is learned within its first cycle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sidecar.detect.seasonal import SeasonalRobustZ
+
+DAY, STEP = 86400.0, 300.0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_weekly_profile_knows_the_weekend_after_one_week(seed: int) -> None:
+    """Weekends at 60 against weekdays at 100, 5-minute samples, 30-minute weekly bins (six
+    samples each): after 8 days the weekly profile holds most of the 40-unit gap. Learning
+    at 1/6 of the daily rate per sample held ~27 of it, so the second weekend still alarmed."""
+    rng = np.random.default_rng(seed)
+    t = 1_700_006_400.0 - 1_700_006_400.0 % DAY + STEP * np.arange(int(8 * DAY / STEP))
+    weekday = ((t // DAY) + 3) % 7
+    x = np.where(weekday >= 5, 60.0, 100.0) + rng.normal(0, 1.0, t.size)
+    det = SeasonalRobustZ()
+    for ti, xi in zip(t.tolist(), x.tolist(), strict=True):
+        det.learn_one(ti, {"v": xi})
+    weekly = np.asarray(det._state("v")[0].prof[2])  # candidates: none, daily, weekly
+    bins = ((t % (7 * DAY)) / (7 * DAY) * weekly.size).astype(int)
+    inner = ((t % DAY) > 3600) & ((t % DAY) < DAY - 3600)  # away from the day's edges
+    gap = weekly[np.unique(bins[(weekday < 5) & inner])].mean()
+    gap -= weekly[np.unique(bins[(weekday >= 5) & inner])].mean()
+    assert 34.0 < gap < 50.0
