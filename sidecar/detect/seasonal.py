@@ -26,8 +26,10 @@ class SeasonalRobustZ(UnivariateDetector):
     and the persistent deviation, the median of the last three residuals. Heavy-tailed
     noise makes single 8-sigma samples routine, but rarely two of three in a row, so a
     short level shift or a 2-sample spike there is found by the second (NAB-style, 5-min:
-    59.2 -> 61.9; 15-min 50.4 -> 53.7). The baseline learns the seasonal profile online,
-    clips outliers when learning and re-levels after a detected level shift. On series
+    59.2 -> 61.9; 15-min 50.4 -> 53.7). The baseline learns the seasonal profiles online
+    (fast in their first cycles: `fast_profiles`), weighs every eligible candidate model in
+    the point deviation, clips outliers when learning and re-levels after a detected level
+    shift. On series
     sampled every COARSE_STEP or more (30-minute, hourly) the level/variance CUSUM is read
     with the point deviation, as `ensemble` does: there a slow change spans few samples and
     the CUSUM finds it first, while at 5 and 15 minutes it costs more false alarms than it
