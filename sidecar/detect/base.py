@@ -100,13 +100,18 @@ class _Sample:
         return out
 
 
+_COLD = Score(0.0, None, None, warm=False)
+
+
+def _reported(score: Score) -> Score:
+    """What a target with this one metric reports: the score, or cold without a range."""
+    return score if score.warm and score.expected is not None else _COLD
+
+
 def _highest(scores: list[Score]) -> Score:
     """The highest warm score (the driver); `deviating` if any metric is."""
     if len(scores) == 1:  # one metric: the common case, without the bookkeeping
-        only = scores[0]
-        if only.warm and only.expected is not None:
-            return only
-        return Score(0.0, None, None, warm=False)
+        return _reported(scores[0])
     best: Score | None = None
     deviating = False
     for score in scores:
@@ -114,7 +119,7 @@ def _highest(scores: list[Score]) -> Score:
         if score.warm and score.expected is not None and (best is None or score.value > best.value):
             best = score
     if best is None:
-        return Score(0.0, None, None, warm=False)
+        return _COLD
     if deviating and not best.deviating:  # another metric is off its baseline
         return Score(best.value, best.expected, best.driver, best.warm, True)
     return best
@@ -283,10 +288,20 @@ class UnivariateDetector:
     def score_frame(self, frame: Frame) -> list[Score]:
         columns = frame.columns
         states = [self._state(c) for c in columns]  # looked up once, not per row
+        times = frame.t.tolist()
+        if len(columns) == 1:  # one metric (`sidecar score`): the same steps, no per-row lists
+            column, st = columns[0], states[0]
+            sample, score, learn = self._sample_at, self._column_score, self._learn_sample
+            out = []
+            for t, v in zip(times, frame.X[:, 0].tolist(), strict=True):
+                s = sample(st, t, v)
+                out.append(_reported(score(column, s)))
+                learn(s, True)
+            return out
         update = self._update
         return [
             update(t, zip(columns, states, row, strict=True))
-            for t, row in zip(frame.t.tolist(), frame.X.tolist(), strict=True)
+            for t, row in zip(times, frame.X.tolist(), strict=True)
         ]
 
     # -- vectorised API --------------------------------------------------------------------

