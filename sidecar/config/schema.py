@@ -174,7 +174,8 @@ class _UnivariateParams(_Strict):
         "tried and the one that explains the data best is used (none until 1.5 periods seen).",
     )
     window: PositiveInt = Field(
-        default=120, description="Memory of the level and scale, in samples."
+        default=120,
+        description="Memory of the level, in samples; the scale (sigma) remembers 3 times as long.",
     )
     warmup: PositiveInt = Field(default=20, description="Samples learned before scores are given.")
     onset_window: PositiveInt | None = Field(

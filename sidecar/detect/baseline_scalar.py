@@ -18,6 +18,7 @@ from sidecar.detect.baseline import (
     _REL_CAP,
     _Z_CAP,
     LEARN_LIMIT,
+    SCALE_MEMORY,
     SELECTION_MEMORY,
     SIGMA_PER_MAD,
     BaselineParams,
@@ -216,6 +217,9 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     t_first = t if first else s.t_first
     dt_known = not (_isnan(new_dt) or new_dt <= 0.0)
     a_perf = _rate(a, inv_n, new_dt, dt_known, SELECTION_MEMORY)
+    al_scale = _rate(a, inv_n, new_dt, dt_known, SCALE_MEMORY)
+    if not al_scale >= params.alpha_scale:
+        al_scale = params.alpha_scale
     damping, gain = params.trend_damping, params.trend_gain
     k, h, vk, vh = params.cusum_k, params.cusum_h, params.variance_k, params.variance_h
     x = ev.x
@@ -284,7 +288,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             else:
                 levs[c] = lev + b + al_c * rc + shift
                 trends[c] = damping * b + al_c * (gain if not c else 0.0) * rc
-            e = err + al * (abs_r - err)
+            e = err + al_scale * (abs_r - err)
             errs[c] = e * ratio if wider else e
             perfs[c] = perfs[c] + a_perf * (abs_r - perfs[c])
         else:
