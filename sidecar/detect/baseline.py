@@ -365,6 +365,11 @@ def _mixture_z(
     return xp.where(mixed, 2.0 * xp.sqrt(xp.maximum(1.0 / root - 1.0, 0.0)), z_sel)
 
 
+def _rate(xp: Ops, a: float, inv_n: Any, dt: Any, dt_known: Any, memory: float) -> Any:
+    """max(min(a, dt / memory), inv_n): a learning rate that spans `memory` seconds."""
+    return xp.maximum(xp.where(dt_known, xp.minimum(a, dt / memory), a), inv_n)
+
+
 def learn(
     params: BaselineParams, s: BaselineState, xp: Ops, ev: Evaluation, mask: Any = True
 ) -> None:
@@ -387,16 +392,15 @@ def learn(
     new_dt = xp.where(xp.isnan(s.dt), gap, s.dt + 0.1 * (gap - s.dt))
     t_first = xp.where(first, t, s.t_first)
     dt_known = xp.not_(xp.isnan(new_dt) | (new_dt <= 0.0))
-    a_perf = xp.maximum(xp.where(dt_known, xp.minimum(a, new_dt / SELECTION_MEMORY), a), inv_n)
-    a_day = xp.maximum(xp.where(dt_known, xp.minimum(a, new_dt / SCALE_MEMORY), a), inv_n)
-    al_scale = xp.maximum(a_day, params.alpha_scale)
+    a_perf = _rate(xp, a, inv_n, new_dt, dt_known, SELECTION_MEMORY)
+    al_scale = xp.maximum(_rate(xp, a, inv_n, new_dt, dt_known, SCALE_MEMORY), params.alpha_scale)
     for c in range(len(ev.pred)):
         r, sig = ev.resid[c], ev.sigma[c]
         rc = xp.where(clip_on, xp.clip(r, -3.0 * sig, 3.0 * sig), r)
         abs_r = xp.where(clip_on, xp.minimum(abs(r), 4.0 * sig), abs(r))
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
             period = params.periods[c - 1]
-            al_c = xp.maximum(xp.where(dt_known, xp.minimum(a, new_dt / period), a), inv_n)
+            al_c = _rate(xp, a, inv_n, new_dt, dt_known, period)
         else:
             al_c = al
         # seasonal candidates are level + profile: a trend there chases the cycle itself
