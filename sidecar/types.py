@@ -83,7 +83,7 @@ class Frame:
         return self.X[:, self.columns.index(name)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is built per row and metric (frozen init costs 4x)
 class Score:
     """One anomaly score with its explanation.
 
@@ -100,7 +100,7 @@ class Score:
     deviating: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per row, as Score
 class Verdict:
     """A score and whether it crossed the threshold in force (`threshold`) at that time."""
 

@@ -44,6 +44,7 @@ EXPECTED_SIGMAS = 3.0
 """The expected range reported with a score is the baseline's prediction ± this many sigma."""
 
 DAY = 86400.0
+_isnan = math.isnan  # a global, not an attribute lookup per call (per-row hot path)
 WEEK = 7 * DAY
 
 
@@ -78,10 +79,17 @@ ColumnState = tuple[BaselineState, tuple[Calibration, ...], Peak]
 class _Sample:
     """One column's sample evaluated against its state, shared by scoring and learning."""
 
-    __slots__ = ("_calibrated", "ev", "state", "stats", "x")
+    __slots__ = ("_calibrated", "ev", "fits", "state", "stats", "x")
 
-    def __init__(self, state: ColumnState, ev: Evaluation, stats: tuple[float, ...], x: float):
-        self.state, self.ev, self.stats, self.x = state, ev, stats, x
+    def __init__(
+        self,
+        state: ColumnState,
+        ev: Evaluation,
+        stats: tuple[float, ...],
+        x: float,
+        fits: tuple[bool, ...],
+    ):
+        self.state, self.ev, self.stats, self.x, self.fits = state, ev, stats, x, fits
         self._calibrated: float | None = None
 
     def calibrated(self) -> float:
@@ -89,10 +97,10 @@ class _Sample:
         statistic, its tail probability counted once per statistic (Bonferroni)."""
         out = self._calibrated
         if out is None:
-            stats, cals = self.stats, self.state[1]
-            p = tail_scalar(cals[0], stats[0])
+            stats, cals, fits = self.stats, self.state[1], self.fits
+            p = tail_scalar(cals[0], stats[0], fits[0])
             for i in range(1, len(stats)):
-                q = tail_scalar(cals[i], stats[i])
+                q = tail_scalar(cals[i], stats[i], fits[i])
                 if q < p:
                     p = q
             # = score_of(k * p), which lies in (0, 1] (the bank clips to the same)
@@ -140,6 +148,15 @@ class UnivariateDetector:
 
     kind = "univariate"
     n_statistics = 1
+    slow_statistics: tuple[int, ...] = ()
+    """Statistics (by position) that stay high for as long as a slow change lasts: their
+    calibration counts every sample, not an episode's first only (see `calibration.update`),
+    or a channel whose drift often sits high would never learn that it does."""
+    fitted_tails: tuple[int, ...] = ()
+    """Statistics (by position) whose calibration extrapolates beyond the channel's highest
+    values with a fitted power-law tail (`calibration.tail_probability(fit=True)`). Right
+    for residual statistics on heavy-tailed noise; not for CUSUMs, whose own episode feeds
+    the fit while it rises (change_point 50.3 -> 48.7 with it)."""
     fast_profiles = False  # see BaselineParams.fast_profiles
 
     def __init__(
@@ -185,6 +202,27 @@ class UnivariateDetector:
         warm-up and gaps."""
         return (self._statistic(ev, xp),)
 
+    @cached_property
+    def _fits(self) -> tuple[bool, ...]:
+        return tuple(i in self.fitted_tails for i in range(self.n_statistics))
+
+    @cached_property
+    def _now(self) -> tuple[int, ...]:
+        """The statistics that say how far off its baseline a sample is now (not slow ones):
+        `deviating` reads them. A drift stays high for a while after the level settled."""
+        return tuple(i for i in range(self.n_statistics) if i not in self.slow_statistics)
+
+    @cached_property
+    def _episodic(self) -> tuple[bool, ...]:
+        """Per statistic, whether calibration counts an episode once (onset scoring only)."""
+        on = self.onset_window is not None
+        return tuple(on and i not in self.slow_statistics for i in range(self.n_statistics))
+
+    def _fitted(self, ev: Evaluation, xp: Any) -> tuple[Any, ...]:
+        """Per statistic, whether its tail is fitted for this sample (bools, or bool arrays
+        on the array backend); `fitted_tails` unless a subclass decides per sample."""
+        return self._fits
+
     # -- per-row API -----------------------------------------------------------------------
 
     def _state(self, column: str) -> ColumnState:
@@ -202,7 +240,7 @@ class UnivariateDetector:
     def _sample_at(self, st: ColumnState, t: float, v: float) -> _Sample:
         ev = baseline_scalar.evaluate_one(self.params_, st[0], float(t), float(v))
         stats = self._statistics(ev, SCALAR)  # floats on the scalar backend
-        return _Sample(st, ev, stats, float(v))
+        return _Sample(st, ev, stats, float(v), self._fitted(ev, SCALAR))
 
     def _evaluate(self, t: float, x: Mapping[str, float]) -> dict[str, _Sample]:
         """Per column: the evaluated sample (cached until learned, so scoring then learning
@@ -218,13 +256,13 @@ class UnivariateDetector:
 
     def _column_score(self, column: str, s: _Sample) -> Score:
         ev, stats = s.ev, s.stats
-        if not ev.warm or math.isnan(stats[0]):
+        if not ev.warm or _isnan(stats[0]):
             return Score(0.0, None, column, warm=bool(ev.warm))
         deviating = False
         value = 0.0
-        if not math.isnan(s.x):  # a gap: no evidence either way
-            for stat in stats:
-                deviating = deviating or stat >= EPISODE_Z
+        if not _isnan(s.x):  # a gap: no evidence either way
+            for i in self._now:
+                deviating = deviating or stats[i] >= EPISODE_Z
             value = s.calibrated()
             window = self.onset_window
             if window is not None:
@@ -240,12 +278,13 @@ class UnivariateDetector:
         if ev.warm:
             stats = s.stats
             window = self.onset_window
-            if window is not None and not math.isnan(stats[0]) and not math.isnan(s.x):
+            if window is not None and not _isnan(stats[0]) and not _isnan(s.x):
                 remember_peak_scalar(peak, s.calibrated(), window)
             if learned and ev.ok:  # extremes count once the series has been seen to move
-                moved, episodes = base.quantum > 0.0, window is not None
+                moved = base.quantum > 0.0
+                episodic = self._episodic
                 for i in range(len(cals)):
-                    update_scalar(cals[i], stats[i], moved, episodes)
+                    update_scalar(cals[i], stats[i], moved, episodic[i])
         baseline_scalar.learn_one(self.params_, base, ev, learned)
 
     def score_columns(self, t: float, x: Mapping[str, float]) -> dict[str, Score]:
@@ -295,7 +334,8 @@ class UnivariateDetector:
             out = []
             for t, v in zip(times, frame.X[:, 0].tolist(), strict=True):
                 s = sample(st, t, v)
-                out.append(_reported(score(column, s)))
+                scored = score(column, s)  # = _reported(scored), inline
+                out.append(scored if scored.warm and scored.expected is not None else _COLD)
                 learn(s, True)
             return out
         update = self._update
@@ -334,6 +374,7 @@ class BankScores:
         evaluation: Evaluation,
         statistics: tuple[NDArray[np.float64], ...],
         calibrated: NDArray[np.float64],
+        deviating: NDArray[np.bool_],
     ) -> None:
         self.value = value
         self.lower = lower
@@ -342,10 +383,7 @@ class BankScores:
         self.evaluation = evaluation
         self.statistics = statistics
         self.calibrated = calibrated  # before onset scoring
-        high = np.zeros(value.shape, dtype=bool)
-        for stat in statistics:
-            high |= stat >= EPISODE_Z
-        self.deviating = warm & high  # see Score.deviating
+        self.deviating = deviating  # see Score.deviating
 
 
 class Bank:
@@ -363,9 +401,11 @@ class Bank:
         ev = evaluate(self.detector.params_, self.state, ARRAY, t, x)
         stats = tuple(np.asarray(a, dtype=np.float64) for a in self.detector._statistics(ev, ARRAY))
         warm = np.asarray(ev.warm, dtype=bool) & ~np.isnan(x) & ~np.isnan(stats[0])
-        p = calibration.tail_probability(self.calibrations[0], ARRAY, stats[0])
-        for cal, stat in zip(self.calibrations[1:], stats[1:], strict=True):
-            p = np.minimum(p, calibration.tail_probability(cal, ARRAY, stat))
+        fits = self.detector._fitted(ev, ARRAY)
+        p = calibration.tail_probability(self.calibrations[0], ARRAY, stats[0], fits[0])
+        for i in range(1, len(stats)):
+            q = calibration.tail_probability(self.calibrations[i], ARRAY, stats[i], fits[i])
+            p = np.minimum(p, q)
         share = len(stats)  # Bonferroni, as in the per-row path
         value = np.clip(np.where(warm, calibration.score_of(share * p), 0.0), 0.0, 1.0)
         lower = ev.center - EXPECTED_SIGMAS * ev.spread
@@ -374,7 +414,10 @@ class Bank:
         onset = (
             value if window is None else calibration.onset_score(self.peak, ARRAY, value, window)
         )
-        return BankScores(onset, lower, upper, warm, ev, stats, value)
+        high = np.zeros(value.shape, dtype=bool)
+        for i in self.detector._now:
+            high |= stats[i] >= EPISODE_Z
+        return BankScores(onset, lower, upper, warm, ev, stats, value, warm & high)
 
     def learn(self, scores: BankScores, mask: NDArray[np.bool_] | bool = True) -> None:
         """Learn the samples just scored where `mask`; elsewhere only track them (protect)."""
@@ -384,8 +427,10 @@ class Bank:
         window = self.detector.onset_window
         if window is not None:
             calibration.remember_peak(self.peak, ARRAY, scores.calibrated, window, scores.warm)
-        for cal, stat in zip(self.calibrations, scores.statistics, strict=True):
-            calibration.update(cal, ARRAY, stat, counted, moved, window is not None)
+        slow = self.detector.slow_statistics
+        for i, (cal, stat) in enumerate(zip(self.calibrations, scores.statistics, strict=True)):
+            episodes = window is not None and i not in slow
+            calibration.update(cal, ARRAY, stat, counted, moved, episodes)
         learn(self.detector.params_, self.state, ARRAY, ev, mask)  # unmasked: tracked only
 
     def nbytes(self) -> int:

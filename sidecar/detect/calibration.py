@@ -78,6 +78,22 @@ EPISODE_Z = 5.0
 """A run of statistics at or above this is one episode; `update(episodes=True)` counts its
 first sample only, so one long incident cannot teach the tail that its values are normal."""
 
+TAIL_COUNT = 10.0
+"""The fitted tail (`_fitted_scalar`) starts at the highest bin edge with at least this many
+of the channel's statistics above it (5 to 15 scored within noise)."""
+TAIL_FROM = 4
+"""...and never below bin TAIL_FROM (edge 2.0): below that there is no tail to fit."""
+TAIL_MIN_TOTAL = 300.0
+"""Channels with fewer statistics counted trust their histogram and the prior alone."""
+TAIL_PRIOR_COUNT = 10.0
+TAIL_PRIOR_INDEX = 6.0
+"""The fitted tail index is shrunk towards TAIL_PRIOR_INDEX as if TAIL_PRIOR_COUNT more
+statistics had shown it: a Hill estimate from ~10 exceedances is +-30%, and one too low
+makes every later deviation look routine (benchmark within noise: 65.1 -> 65.2; it kept a
+4-sample run in Student-t noise at 0.84-0.99 where the raw estimate gave 0.64)."""
+_PRIOR_SPREAD = TAIL_PRIOR_COUNT / TAIL_PRIOR_INDEX
+_MAX_INDEX = 31  # the tail index is a whole number 1..31: the 5 bits _fitted_scalar multiplies
+
 _BINS = len(EDGES)  # bins [E0,E1) … [E_last, inf)
 _LAST = _BINS - 1
 _MID = _BINS // 2
@@ -109,6 +125,13 @@ def _prior_above() -> tuple[float, ...]:
 
 
 _PRIOR_ABOVE = _prior_above()
+_LOG_EDGE = tuple(math.log(e) if e > 0.0 else -math.inf for e in EDGES)
+_LOG_MID = tuple(  # log of each bin's geometric middle; the open last bin's is at 1.41 x edge
+    0.5 * (math.log(EDGES[i]) + math.log(EDGES[i + 1] if i < _LAST else 2.0 * EDGES[i]))
+    if EDGES[i] > 0.0
+    else -math.inf
+    for i in range(_BINS)
+)
 
 
 class Calibration:
@@ -149,21 +172,27 @@ class Peak:
         return sum(int(getattr(a, "nbytes", 0)) for a in (self.value, self.age))
 
 
-def tail_probability(cal: Calibration, xp: Ops, stat: Any) -> Any:
-    """P(statistic >= stat) under the channel's history blended with the prior."""
+def tail_probability(cal: Calibration, xp: Ops, stat: Any, fit: Any = False) -> Any:
+    """P(statistic >= stat) under the channel's history blended with the prior; with `fit`,
+    beyond the history's top values as a power-law tail fitted to them (`_fitted_scalar`)."""
     if isinstance(xp, ScalarOps):
-        return tail_scalar(cal, stat)
-    return _tail_array(cal, stat)
+        return tail_scalar(cal, stat, fit)
+    return _tail_array(cal, stat, fit)
 
 
-def tail_scalar(cal: Calibration, stat: float) -> float:
+def tail_scalar(cal: Calibration, stat: float, fit: bool = False) -> float:
     """`tail_probability` for one channel of floats (the per-row hot path)."""
     if not stat > 0.0:  # also NaN
         return 1.0
     k = bisect_right(EDGES, stat) - 1  # >= 0 for stat > 0
     counts: list[float] = cal.counts
     total: float = cal.total  # = sum(counts), whole numbers: any way of summing is exact
-    above = total - sum(counts[: k + 1]) if k < _MID else sum(counts[k + 1 :])
+    if k == 0:  # most statistics: no slice to sum (whole numbers: the order is exact)
+        above = total - counts[0]
+    elif k == 1:
+        above = total - counts[0] - counts[1]
+    else:
+        above = total - sum(counts[: k + 1]) if k < _MID else sum(counts[k + 1 :])
     if k < _LAST:
         upper = EDGES[k + 1]
         frac = (upper - stat) / (upper - EDGES[k])
@@ -171,11 +200,56 @@ def tail_scalar(cal: Calibration, stat: float) -> float:
     else:  # open last bin: a power-law tail beyond the last edge
         frac = (EDGES[-1] / stat) * (EDGES[-1] / stat)
         prior_in = _PRIOR_TAIL_LAST * frac
-    mass = above + counts[k] * frac + PRIOR_WEIGHT * (_PRIOR_ABOVE[k] + prior_in)
+    seen = above + counts[k] * frac
+    # with TAIL_COUNT statistics above stat's bin, the fit starts above stat: nothing to add
+    if fit and k >= TAIL_FROM and above < TAIL_COUNT and total >= TAIL_MIN_TOTAL:
+        fitted = _fitted_scalar(counts, stat)
+        if fitted > seen:
+            seen = fitted
+    mass = seen + PRIOR_WEIGHT * (_PRIOR_ABOVE[k] + prior_in)
     return mass / (total + PRIOR_WEIGHT)
 
 
-def _tail_array(cal: Calibration, stat: Any) -> Any:
+def _fitted_scalar(counts: list[float], stat: float) -> float:
+    """Counts a power-law tail fitted to the channel's top statistics expects at or above
+    `stat` (0 if there is no tail to fit or `stat` is inside it).
+
+    Peaks over a threshold, as SPOT fits its Pareto tail: u is the highest bin edge with
+    TAIL_COUNT statistics above it, their tail index a Hill estimate from bin middles (a
+    whole number, so the power is exact multiplication in both backends) shrunk towards
+    TAIL_PRIOR_INDEX. Beyond the last
+    value a heavy-tailed channel has seen, its histogram is empty and the prior's tail is
+    thin; without the fit each new record of a Student-t series scored as one in a million
+    (development benchmark, 5-min, 8 seeds: 63.8 -> 65.1, false positives -5%).
+    """
+    m = 0.0
+    j = _LAST
+    while j >= TAIL_FROM:
+        m += counts[j]
+        if m >= TAIL_COUNT:
+            break
+        j -= 1
+    if j < TAIL_FROM:
+        return 0.0
+    u = EDGES[j]
+    if not stat > u:
+        return 0.0
+    log_u = _LOG_EDGE[j]
+    spread = 0.0
+    for i in range(j, _BINS):
+        spread = spread + counts[i] * (_LOG_MID[i] - log_u)
+    index = math.floor((m + TAIL_PRIOR_COUNT) / (spread + _PRIOR_SPREAD) + 0.5)
+    index = 1 if index < 1 else (_MAX_INDEX if index > _MAX_INDEX else index)
+    ratio = u / stat
+    power = 1.0
+    for bit in (1, 2, 4, 8, 16):
+        if index & bit:
+            power = power * ratio
+        ratio = ratio * ratio
+    return m * power
+
+
+def _tail_array(cal: Calibration, stat: Any, fit: Any) -> Any:
     n = cal.counts.shape[0]
     bad = np.isnan(stat) | (stat <= 0.0)
     s = np.where(bad, 1.0, stat)
@@ -195,8 +269,45 @@ def _tail_array(cal: Calibration, stat: Any) -> Any:
     ratio = EDGES[-1] / s
     frac = np.where(last, ratio * ratio, frac_in)
     prior_in = np.where(last, _PRIOR_TAIL_LAST * frac, np.asarray(PRIOR)[k] * frac)
-    mass = above + cal.counts[rows, k] * frac + PRIOR_WEIGHT * (prior_above + prior_in)
+    seen = above + cal.counts[rows, k] * frac
+    if np.any(fit):  # a bool, or one per channel
+        fitted, fits = _fitted_array(cal.counts, rev, s)
+        fits &= (
+            np.asarray(fit, dtype=bool)
+            & (k >= TAIL_FROM)
+            & (cal.total >= TAIL_MIN_TOTAL)
+            & ~np.isinf(stat)
+            & ~bad
+        )
+        seen = np.where(fits & (fitted > seen), fitted, seen)
+    mass = seen + PRIOR_WEIGHT * (prior_above + prior_in)
     return np.where(bad, 1.0, mass / (cal.total + PRIOR_WEIGHT))
+
+
+def _fitted_array(counts: Any, rev: Any, stat: Any) -> tuple[Any, Any]:
+    """`_fitted_scalar` for every channel (same operations, same order), and where it
+    applies (a tail to fit and `stat` beyond its start)."""
+    n = counts.shape[0]
+    rows = np.arange(n)
+    j = np.count_nonzero(rev >= TAIL_COUNT, axis=1) - 1  # rev falls with the bin index
+    fits = j >= TAIL_FROM
+    j = np.where(fits, j, _LAST)
+    m = rev[rows, j]
+    u = np.asarray(EDGES)[j]
+    fits &= stat > u
+    log_u = np.asarray(_LOG_EDGE)[j]
+    spread = np.zeros(n)
+    for i in range(TAIL_FROM, _BINS):
+        spread = spread + np.where(i >= j, counts[:, i] * (_LOG_MID[i] - log_u), 0.0)
+    spread = np.where(fits, spread, 1.0)
+    index = np.floor((m + TAIL_PRIOR_COUNT) / (spread + _PRIOR_SPREAD) + 0.5)
+    index = np.clip(index, 1.0, float(_MAX_INDEX))
+    ratio = np.where(fits, u / stat, 0.0)
+    power = np.ones(n)
+    for bit in (1, 2, 4, 8, 16):
+        power = np.where(np.floor(index / bit) % 2.0 == 1.0, power * ratio, power)
+        ratio = ratio * ratio
+    return m * power, fits
 
 
 def score_of(p: Any) -> Any:

@@ -1,0 +1,81 @@
+"""The drift: how far the read-out level moved lately, the third statistic of the default.
+
+A ramp never leaves a large residual (re-levelling follows it), but moves the level every
+sample; summed over ~48 samples those moves are what finds a trend change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sidecar.detect.baseline import Evaluation
+from sidecar.detect.registry import DETECTORS
+from sidecar.detect.seasonal import SeasonalRobustZ
+from sidecar.types import Frame, SeriesKey
+
+STEP = 300.0
+START = 2500
+
+
+class _WithoutDrift(SeasonalRobustZ):
+    """The default detector without its drift statistic."""
+
+    n_statistics = 2
+    slow_statistics = ()
+    fitted_tails = (0, 1)
+
+    def _statistics(self, ev: Evaluation, xp: Any) -> tuple[Any, ...]:
+        return super()._statistics(ev, xp)[:2]
+
+    def _fitted(self, ev: Evaluation, xp: Any) -> tuple[Any, ...]:
+        return super()._fitted(ev, xp)[:2]
+
+
+def _ramp(seed: int, slope: float = 0.1) -> Frame:
+    """White noise (sigma 1) that starts climbing `slope` sigma per sample at START."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    x = 100.0 + rng.normal(0, 1.0, n)
+    x[START:] += slope * np.arange(n - START)
+    t = 1_700_000_000.0 + STEP * np.arange(n)
+    return Frame(SeriesKey("s"), t, x[:, None], ("v",))
+
+
+def _scores(detector: Any, frame: Frame) -> np.ndarray:
+    return np.array([s.value for s in detector.score_frame(frame)])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_ramp_is_found_by_the_drift_where_residuals_do_not_show_it(seed: int) -> None:
+    frame = _ramp(seed)
+    full = _scores(SeasonalRobustZ(onset_window=48), frame)
+    without = _scores(_WithoutDrift(onset_window=48), frame)
+    first = slice(START, START + 100)  # 100 samples: the ramp has climbed 10 sigma
+    assert full[first].max() > 0.85
+    assert full[first].max() > without[first].max() + 0.2
+    normal = slice(1000, 2400)  # and normal samples do not pay for it
+    assert np.mean(full[normal] >= 0.9) <= np.mean(without[normal] >= 0.9) + 0.001
+
+
+@pytest.mark.parametrize("kind", ["change_point", "ensemble"])
+def test_the_change_detectors_read_the_drift_too(kind: str) -> None:
+    found = [_scores(DETECTORS[kind](), _ramp(seed))[START : START + 100].max() for seed in range(4)]
+    assert min(found) > 0.8
+
+
+def test_after_a_level_shift_the_drift_settles_instead_of_alarming_for_hours() -> None:
+    rng = np.random.default_rng(9)
+    n = 3000
+    x = 100.0 + rng.normal(0, 1.0, n)
+    x[START:] += 10.0
+    t = 1_700_000_000.0 + STEP * np.arange(n)
+    det = SeasonalRobustZ(onset_window=48)
+    drift = []
+    for ti, xi in zip(t.tolist(), x.tolist(), strict=True):
+        drift.append(abs(det._evaluate(ti, {"v": xi})["v"].ev.drift))
+        det.learn_one(ti, {"v": xi})
+    assert max(drift[START : START + 20]) > 1.0  # the shift moved the level...
+    assert max(drift[START + 250 :]) < 0.5  # ...and a day later the drift is back to noise
