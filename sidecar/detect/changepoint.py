@@ -24,8 +24,8 @@ class ChangePoint(UnivariateDetector):
     targets = ("level_shift", "variance")  # an isolated spike is not a change point
 
     n_statistics = 2
-    slow_statistics = (1,)  # the drift
-    fitted_tails = (1,)
+    slow_statistics: tuple[int, ...] = (1,)  # the drift
+    fitted_tails: tuple[int, ...] = (1,)
 
     def _statistics(self, ev: Evaluation, xp: Any) -> tuple[Any, ...]:
         return (self._statistic(ev, xp), DRIFT_TO_Z * abs(ev.drift))

@@ -21,8 +21,8 @@ class Ensemble(UnivariateDetector):
     kind = "ensemble"
 
     n_statistics = 2
-    slow_statistics = (1,)  # the drift
-    fitted_tails = (1,)
+    slow_statistics: tuple[int, ...] = (1,)  # the drift
+    fitted_tails: tuple[int, ...] = (1,)
 
     def _statistics(self, ev: Evaluation, xp: Any) -> tuple[Any, ...]:
         return (self._statistic(ev, xp), DRIFT_TO_Z * abs(ev.drift))

@@ -45,8 +45,8 @@ class SeasonalRobustZ(UnivariateDetector):
 
     kind = "seasonal_robust_z"
     n_statistics = 3
-    slow_statistics = (2,)  # the drift
-    fitted_tails = (0, 1, 2)  # the point deviation's at fine steps only: _fitted
+    slow_statistics: tuple[int, ...] = (2,)  # the drift
+    fitted_tails: tuple[int, ...] = (0, 1, 2)  # the point deviation's at fine steps only: _fitted
     fast_profiles = True
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:
