@@ -270,16 +270,19 @@ def _tail_array(cal: Calibration, stat: Any, fit: Any) -> Any:
     frac = np.where(last, ratio * ratio, frac_in)
     prior_in = np.where(last, _PRIOR_TAIL_LAST * frac, np.asarray(PRIOR)[k] * frac)
     seen = above + cal.counts[rows, k] * frac
-    if np.any(fit):  # a bool, or one per channel
-        fitted, fits = _fitted_array(cal.counts, rev, s)
-        fits &= (
-            np.asarray(fit, dtype=bool)
-            & (k >= TAIL_FROM)
-            & (cal.total >= TAIL_MIN_TOTAL)
-            & ~np.isinf(stat)
-            & ~bad
-        )
-        seen = np.where(fits & (fitted > seen), fitted, seen)
+    # the channels `_fitted_scalar` would run for: few, so the fit runs on those rows only
+    candidates = (
+        np.asarray(fit, dtype=bool)
+        & (k >= TAIL_FROM)
+        & (above < TAIL_COUNT)
+        & (cal.total >= TAIL_MIN_TOTAL)
+        & ~np.isinf(stat)
+        & ~bad
+    )
+    if candidates.any():
+        at = np.flatnonzero(candidates)
+        fitted, fits = _fitted_array(cal.counts[at], rev[at], s[at])
+        seen[at] = np.where(fits & (fitted > seen[at]), fitted, seen[at])
     mass = seen + PRIOR_WEIGHT * (prior_above + prior_in)
     return np.where(bad, 1.0, mass / (cal.total + PRIOR_WEIGHT))
 
