@@ -194,7 +194,7 @@ class SeasonalRobustZDetector(_UnivariateParams):
     """Point anomalies: robust z-score against a seasonal baseline learned online (the default).
     A second statistic, the median of the last three residuals, is calibrated on its own: in
     heavy-tailed noise two of three samples off are rare where one is not. A third, the drift
-    (how far the level moved in its last ~0.4 `window` samples), finds ramps that re-levelling
+    (how far the level moved in its last ~0.6 `window` samples), finds ramps that re-levelling
     follows. At 30-minute and coarser sampling it also reads sustained changes, as `ensemble`
     does."""
 
@@ -211,7 +211,7 @@ class ChangePointDetector(_UnivariateParams):
 class EnsembleDetector(_UnivariateParams):
     """Point deviations, sustained changes and the drift read from one baseline pass at every
     sampling interval. On the development benchmark it loses to the default at 5 and 15
-    minutes (NAB-style, mean of 8 seeds at 5 minutes: 56.4 vs 64.8); from 30 minutes the
+    minutes (NAB-style, mean of 8 seeds at 5 minutes: 55.3 vs 65.4); from 30 minutes the
     default reads the CUSUM too."""
 
     kind: Literal["ensemble"] = Field(description="Selects this detector.")

@@ -88,12 +88,13 @@ class BaselineParams:
     noise that noise reads as extra tail (NAB-style development benchmark, 5-min, mean of
     seeds 7/11/13/17: 63.0 -> 64.1, low-FP 50.8 -> 53.6). Variance *increases* still widen
     it at once through the variance CUSUM."""
-    drift_windows: float = 0.4
+    drift_windows: float = 0.6
     """The drift (how far the read-out level moved lately, in sigmas) sums its moves over
-    about this many `window`s (0.4 x 120 = 48 samples, exponentially weighted). A ramp
+    about this many `window`s (0.6 x 120 = 72 samples, exponentially weighted). A ramp
     moves the level by its slope every sample; re-levelling keeps each residual small, so
     only this sum sees it (development benchmark, 5-min, mean of 8 seeds: trend changes
-    found 53 -> 72 of 139; memory 36 and 64 samples scored within noise of 48)."""
+    found 53 -> 78 of 139; 0.3 / 0.4 / 0.6 / 0.8 / 1.0 scored 64.6 / 64.8 / 65.4 / 65.0 /
+    64.7, 0.6 above 0.4 on 7 of the 8 seeds; neutral at 15 to 60 minutes)."""
     quantum_floor: float = 0.5
     stuck_gain: float = 2.0
     """Each sample of an unchanged value counts this many sigma, times how rarely the series
@@ -503,9 +504,9 @@ def learn(
 
 DRIFT_TO_Z = 4.0
 """The drift counts like a deviation of this many times its size. On white noise it spreads
-~0.08 sigma; the calibration's prior expects a deviation's unit spread, and with the drift
+~0.1 sigma; the calibration's prior expects a deviation's unit spread, and with the drift
 read as is a 10-sigma ramp scored at most ~0.55 against that prior. At 4 a ramp of 0.1 sigma
-per sample on white noise scores 0.9 within 19-41 samples on 5 of 6 seeds (development
-benchmark: 1, 2 and 4 within noise)."""
+per sample on white noise scores 0.87-0.99 within 100 samples, where the residuals alone
+give 0.10-0.71 (development benchmark: 1, 2 and 4 within noise)."""
 CUSUM_TO_Z = 5.0
 """A CUSUM statistic at its alarm level counts like a deviation of this many sigma."""

@@ -28,12 +28,12 @@ class SeasonalRobustZ(UnivariateDetector):
 
     Three statistics, each calibrated on its own: the point deviation |x - expected| / sigma;
     the persistent deviation, the median of the last three residuals; and the drift, how far
-    the level moved in its last ~48 samples (in sigmas). Heavy-tailed noise makes single
+    the level moved in its last ~72 samples (in sigmas). Heavy-tailed noise makes single
     8-sigma samples routine, but rarely two of three in a row, so a short level shift or a
     2-sample spike there is found by the second (NAB-style, 5-min: 59.2 -> 61.9; 15-min
     50.4 -> 53.7). A ramp never leaves a large residual (re-levelling follows it), but moves
     the level by its slope every sample: the drift finds it (5-min, mean of 8 seeds:
-    trend changes found 53 -> 75 of 139). The baseline learns the seasonal profiles online
+    trend changes found 53 -> 78 of 139). The baseline learns the seasonal profiles online
     (fast in their first cycles: `fast_profiles`), weighs every eligible candidate model in
     the point deviation, clips outliers when learning and re-levels after a detected level
     shift. On series

@@ -1,7 +1,7 @@
 """The drift: how far the read-out level moved lately, the third statistic of the default.
 
 A ramp never leaves a large residual (re-levelling follows it), but moves the level every
-sample; summed over ~48 samples those moves are what finds a trend change.
+sample; summed over ~72 samples those moves are what finds a trend change.
 """
 
 from __future__ import annotations
