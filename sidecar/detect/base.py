@@ -427,10 +427,9 @@ class Bank:
         window = self.detector.onset_window
         if window is not None:
             calibration.remember_peak(self.peak, ARRAY, scores.calibrated, window, scores.warm)
-        slow = self.detector.slow_statistics
+        episodic = self.detector._episodic
         for i, (cal, stat) in enumerate(zip(self.calibrations, scores.statistics, strict=True)):
-            episodes = window is not None and i not in slow
-            calibration.update(cal, ARRAY, stat, counted, moved, episodes)
+            calibration.update(cal, ARRAY, stat, counted, moved, episodic[i])
         learn(self.detector.params_, self.state, ARRAY, ev, mask)  # unmasked: tracked only
 
     def nbytes(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from sidecar.detect.base import UnivariateDetector
@@ -17,10 +18,6 @@ PERSIST_TO_Z = 1.25
 """The median of three residuals counts like a deviation this many times its size: its
 spread on normal noise is about 1/1.25 of one residual's (development benchmark: 1.1 to
 1.5 scored within noise of each other)."""
-
-
-_FINE_FITS = (True, True, True)
-_COARSE_FITS = (False, True, True)
 
 
 class SeasonalRobustZ(UnivariateDetector):
@@ -67,8 +64,12 @@ class SeasonalRobustZ(UnivariateDetector):
         4 seeds: +1.1 to +1.9 without that fit)."""
         coarse = ev.dt >= COARSE_STEP  # False while dt is unknown (NaN)
         if isinstance(xp, ScalarOps):
-            return _COARSE_FITS if coarse else _FINE_FITS
-        return (xp.not_(coarse), True, True)
+            return self._coarse_fits if coarse else self._fits
+        return (xp.not_(coarse), *self._fits[1:])
+
+    @cached_property
+    def _coarse_fits(self) -> tuple[bool, ...]:
+        return (False, *self._fits[1:])
 
     def _statistics(self, ev: Evaluation, xp: Any) -> tuple[Any, ...]:
         return (self._statistic(ev, xp), PERSIST_TO_Z * ev.persist, DRIFT_TO_Z * abs(ev.drift))
