@@ -171,7 +171,8 @@ class _UnivariateParams(_Strict):
     season: Season = Field(
         default="auto",
         description="Season length (`1d`, `1w`, ...), `none`, or `auto`: a day and a week are "
-        "tried and the one that explains the data best is used (none until 1.5 periods seen).",
+        "tried and the one that explains the data best is used (a period only once seen in "
+        "full after the first half of the shortest: 1.5 days, 7.5 days).",
     )
     window: PositiveInt = Field(
         default=120,

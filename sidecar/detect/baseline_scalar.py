@@ -45,7 +45,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     clip_lo = -clip_hi
     vk, penalty = params.variance_k, params.complexity_penalty
     floor_q = params.quantum_floor * s.quantum
-    periods, all_bins = params.periods, params.bins
+    periods, all_bins, eligible_after = params.periods, params.bins, params.eligible_after
     n_cand = 1 + len(periods)
     pred: list[Any] = [0.0] * n_cand
     resid: list[Any] = [0.0] * n_cand
@@ -103,7 +103,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         if c == 0:
             best_eff = eff
         else:
-            eligible = elapsed >= 1.5 * period
+            eligible = elapsed >= eligible_after[c - 1]
             eligibles[c] = eligible
             if eligible:
                 voices += 1
@@ -278,9 +278,11 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             v = period / (bins * (new_dt if dt_known else period))
             per_bin = 1.0 if v <= 1.0 else v
             cycles = float(_floor((t - t_first) / period))
+            if not cycles >= 1.0:
+                cycles = 1.0
             a1 = 1.0 / (per_bin * season_cycles)
             share = _sqrt(per_bin) if fast else per_bin
-            a2 = 1.0 / (share * (cycles + 1.0))
+            a2 = 1.0 / (share * cycles)
             a_s = a1 if a1 >= a2 else a2
             delta = a_s * (1.0 - al_c) * rc if do and not first else 0.0
             i0 = ev.i0[c]
