@@ -24,6 +24,7 @@ from sidecar.detect.baseline import (
     evaluate,
     learn,
     new_state,
+    restarts_calibration,
 )
 from sidecar.detect.calibration import (
     EPISODE_Z,
@@ -32,6 +33,7 @@ from sidecar.detect.calibration import (
     Peak,
     onset_scalar,
     remember_peak_scalar,
+    restart,
     tail_scalar,
     update_scalar,
 )
@@ -280,6 +282,10 @@ class UnivariateDetector:
             window = self.onset_window
             if window is not None and not _isnan(stats[0]) and not _isnan(s.x):
                 remember_peak_scalar(peak, s.calibrated(), window)
+            # = restarts_calibration(base, ev), inlined (per row): the read-out became seasonal
+            if base.sel == 0.0 and ev.sel != 0.0 and ev.ok:
+                for cal in cals:
+                    restart(cal, SCALAR, True)
             if learned and ev.ok:  # extremes count once the series has been seen to move
                 moved = base.quantum > 0.0
                 episodic = self._episodic
@@ -428,7 +434,9 @@ class Bank:
         if window is not None:
             calibration.remember_peak(self.peak, ARRAY, scores.calibrated, window, scores.warm)
         episodic = self.detector._episodic
+        restarted = np.asarray(ev.warm, dtype=bool) & restarts_calibration(self.state, ev)
         for i, (cal, stat) in enumerate(zip(self.calibrations, scores.statistics, strict=True)):
+            calibration.restart(cal, ARRAY, restarted)
             calibration.update(cal, ARRAY, stat, counted, moved, episodic[i])
         learn(self.detector.params_, self.state, ARRAY, ev, mask)  # unmasked: tracked only
 

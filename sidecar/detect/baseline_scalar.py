@@ -218,6 +218,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     gap = t - (t if first else s.t_last)
     new_dt = gap if _isnan(s.dt) else s.dt + 0.1 * (gap - s.dt)
     t_first = t if first else s.t_first
+    elapsed = t - t_first
     dt_known = not (_isnan(new_dt) or new_dt <= 0.0)
     a_perf = _rate(a, inv_n, new_dt, dt_known, SELECTION_MEMORY)
     al_scale = _rate(a, inv_n, new_dt, dt_known, SCALE_MEMORY)
@@ -255,6 +256,8 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                     al_c = v
             if not al_c >= inv_n:
                 al_c = inv_n
+            if elapsed >= period and elapsed < 2.0 * period:  # held: see baseline.learn
+                al_c = 0.0
         else:
             al_c = al
         lev, b, err = levs[c], trends[c], errs[c]
@@ -262,7 +265,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         np_ = s_np[c] + 1.0 if cp > 0.0 else 0.0
         nn = s_nn[c] + 1.0 if cn > 0.0 else 0.0
         nv = s_nv[c] + 1.0 if cv > 0.0 else 0.0
-        relevel = warm and (not c or t - t_first >= relevel_after * period)
+        relevel = warm and (not c or elapsed >= relevel_after * period)
         up = relevel and cp > h
         down = relevel and cn > h
         wider = warm and cv > vh and not (up or down)
@@ -277,7 +280,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         if c:
             v = period / (bins * (new_dt if dt_known else period))
             per_bin = 1.0 if v <= 1.0 else v
-            cycles = float(_floor((t - t_first) / period))
+            cycles = float(_floor(elapsed / period))
             if not cycles >= 1.0:
                 cycles = 1.0
             a1 = 1.0 / (per_bin * season_cycles)
@@ -314,6 +317,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             cv = nv = 0.0
         s_cp[c], s_cn[c], s_np[c], s_nn[c], s_cv[c], s_nv[c] = cp, cn, np_, nn, cv, nv
     s.drift = s.drift * params.drift_keep + moved
+    s.sel = sel
     # the series' resolution: the smallest nonzero step between learned samples
     x_last = s.x_last
     dx = abs(x - (x if _isnan(x_last) else x_last))

@@ -30,6 +30,7 @@ __all__ = [
     "onset_score",
     "remember_peak",
     "remember_peak_scalar",
+    "restart",
     "score_of",
     "tail_probability",
     "tail_scalar",
@@ -316,6 +317,20 @@ def _fitted_array(counts: Any, rev: Any, stat: Any) -> tuple[Any, Any]:
 def score_of(p: Any) -> Any:
     """Tail probability → score in (0, 1]: 0.5 at P_HALF, higher = rarer."""
     return P_HALF / (p + P_HALF)
+
+
+def restart(cal: Calibration, xp: Ops, where: Any) -> None:
+    """Forget every statistic counted so far where `where` (the prior alone remains)."""
+    if isinstance(xp, ScalarOps):
+        if where:
+            cal.counts = [0.0] * _BINS
+            cal.total = 0.0
+            cal.streak = 0.0
+        return
+    w = np.asarray(where, dtype=bool)
+    cal.counts[w] = 0.0
+    cal.total = np.where(w, 0.0, cal.total)
+    cal.streak = np.where(w, 0.0, cal.streak)
 
 
 def update(
