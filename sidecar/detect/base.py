@@ -24,7 +24,7 @@ from sidecar.detect.baseline import (
     evaluate,
     learn,
     new_state,
-    restarts_calibration,
+    season_wins,
 )
 from sidecar.detect.calibration import (
     EPISODE_Z,
@@ -282,8 +282,8 @@ class UnivariateDetector:
             window = self.onset_window
             if window is not None and not _isnan(stats[0]) and not _isnan(s.x):
                 remember_peak_scalar(peak, s.calibrated(), window)
-            # = restarts_calibration(base, ev), inlined (per row): the read-out became seasonal
-            if base.sel == 0.0 and ev.sel != 0.0 and ev.ok:
+            # the first time a seasonal read-out clearly wins (baseline.season_wins)
+            if ev.sel != 0.0 and not cals[0].restarted and season_wins(base, ev, SCALAR):
                 for cal in cals:
                     restart(cal, SCALAR, True)
             if learned and ev.ok:  # extremes count once the series has been seen to move
@@ -434,7 +434,9 @@ class Bank:
         if window is not None:
             calibration.remember_peak(self.peak, ARRAY, scores.calibrated, window, scores.warm)
         episodic = self.detector._episodic
-        restarted = np.asarray(ev.warm, dtype=bool) & restarts_calibration(self.state, ev)
+        first = self.calibrations[0].restarted == 0.0  # before any is restarted below
+        wins = np.asarray(season_wins(self.state, ev, ARRAY), dtype=bool)
+        restarted = np.asarray(ev.warm, dtype=bool) & first & wins
         for i, (cal, stat) in enumerate(zip(self.calibrations, scores.statistics, strict=True)):
             calibration.restart(cal, ARRAY, restarted)
             calibration.update(cal, ARRAY, stat, counted, moved, episodic[i])

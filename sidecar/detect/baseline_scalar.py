@@ -317,7 +317,6 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             cv = nv = 0.0
         s_cp[c], s_cn[c], s_np[c], s_nn[c], s_cv[c], s_nv[c] = cp, cn, np_, nn, cv, nv
     s.drift = s.drift * params.drift_keep + moved
-    s.sel = sel
     # the series' resolution: the smallest nonzero step between learned samples
     x_last = s.x_last
     dx = abs(x - (x if _isnan(x_last) else x_last))

@@ -136,23 +136,26 @@ _LOG_MID = tuple(  # log of each bin's geometric middle; the open last bin's is 
 
 
 class Calibration:
-    """Histogram counts (N, bins) or a list of floats, the total count, and the length of
-    the current run of statistics >= EPISODE_Z."""
+    """Histogram counts (N, bins) or a list of floats, the total count, the length of the
+    current run of statistics >= EPISODE_Z, and whether the histogram was restarted."""
 
-    __slots__ = ("counts", "streak", "total")
+    __slots__ = ("counts", "restarted", "streak", "total")
 
     def __init__(self, xp: Ops, n: int | None) -> None:
         if n is None:
             self.counts: Any = [0.0] * _BINS
             self.total: Any = 0.0
             self.streak: Any = 0.0
+            self.restarted: Any = 0.0
         else:
             self.counts = np.zeros((n, _BINS), dtype=np.float64)
             self.total = np.zeros(n, dtype=np.float64)
             self.streak = np.zeros(n, dtype=np.float64)
+            self.restarted = np.zeros(n, dtype=np.float64)
 
     def nbytes(self) -> int:
-        return sum(int(getattr(a, "nbytes", 0)) for a in (self.counts, self.total, self.streak))
+        arrays = (self.counts, self.total, self.streak, self.restarted)
+        return sum(int(getattr(a, "nbytes", 0)) for a in arrays)
 
 
 class Peak:
@@ -320,17 +323,20 @@ def score_of(p: Any) -> Any:
 
 
 def restart(cal: Calibration, xp: Ops, where: Any) -> None:
-    """Forget every statistic counted so far where `where` (the prior alone remains)."""
+    """Forget every statistic counted so far where `where` (the prior alone remains), and
+    remember that it was restarted."""
     if isinstance(xp, ScalarOps):
         if where:
             cal.counts = [0.0] * _BINS
             cal.total = 0.0
             cal.streak = 0.0
+            cal.restarted = 1.0
         return
     w = np.asarray(where, dtype=bool)
     cal.counts[w] = 0.0
     cal.total = np.where(w, 0.0, cal.total)
     cal.streak = np.where(w, 0.0, cal.streak)
+    cal.restarted = np.where(w, 1.0, cal.restarted)
 
 
 def update(

@@ -1,4 +1,4 @@
-"""A calibration restarts when the read-out turns seasonal.
+"""A calibration restarts (once) when a seasonal read-out clearly wins.
 
 Until a daily profile may be read out (1.5 days), a seasonal series is measured against a
 level that chases its cycle: the day's edges read as 4-sigma deviations twice a day. Kept in the histogram, those made a real 4-sigma anomaly a week later look routine.
@@ -27,23 +27,36 @@ def _business_hours(seed: int, days: float) -> tuple[np.ndarray, np.ndarray]:
     return t, 100.0 + 20.0 * day + rng.normal(0, 1.0, n)
 
 
-def test_the_first_seasonal_read_out_forgets_what_the_no_season_level_taught() -> None:
-    t, x = _business_hours(0, 4.0)
+def test_a_clearly_winning_seasonal_read_out_forgets_what_the_no_season_level_taught() -> None:
+    t, x = _business_hours(0, 5.0)
     det = SeasonalRobustZ()
-    sel, totals, high = [], [], []
+    restarted, totals, high = [], [], []
     for ti, xi in zip(t.tolist(), x.tolist(), strict=True):
         sample = det._evaluate(ti, {"v": xi})["v"]
         det.learn_one(ti, {"v": xi})
-        point = sample.state[1][0]  # the point deviation's calibration
-        sel.append(sample.ev.sel)
-        totals.append(point.total)
-        high.append(sum(point.counts[HIGH:]))
-    switch = next(i for i, s in enumerate(sel) if s != 0.0)
-    assert switch >= 1.5 * DAY  # the daily profile is read out once eligible
-    assert high[switch - 1] >= 5  # the cycle-chasing level had taught 'routine' 3.5+ sigma
-    assert totals[switch - 1] > 300
-    assert totals[switch] == 1.0  # restarted: only the sample that switched is counted
-    assert high[-1] <= 2  # and the seasonal model's own history has few such deviations
+        cals = sample.state[1]
+        restarted.append([c.restarted for c in cals])
+        totals.append([c.total for c in cals])
+        high.append(sum(cals[0].counts[HIGH:]))  # the point deviation's
+    at = next(i for i, r in enumerate(restarted) if r[0])
+    assert at >= 1.5 * DAY  # no daily profile is read out before it is eligible
+    assert high[at - 1] >= 5  # the cycle-chasing level had taught 'routine' 3.5+ sigma
+    assert min(totals[at - 1]) > 300
+    assert restarted[at] == [1.0, 1.0, 1.0]  # every statistic's histogram restarted...
+    assert max(totals[at]) == 1.0  # ...and holds only the sample that restarted it
+    assert all(totals[i][0] > totals[i - 1][0] for i in range(at + 1, len(totals), 50))  # once
+    assert high[-1] <= 2  # the seasonal model's own history has few such deviations
+
+
+def test_a_series_without_a_season_keeps_its_calibration() -> None:
+    rng = np.random.default_rng(1)
+    n = 5 * DAY
+    t = 1_700_000_000.0 + STEP * np.arange(n)
+    det = SeasonalRobustZ()
+    det.score_frame(Frame(SeriesKey("s"), t, (100.0 + rng.normal(0, 1.0, n))[:, None], ("v",)))
+    cals = det._state("v")[1]
+    assert [c.restarted for c in cals] == [0.0, 0.0, 0.0]
+    assert cals[0].total > n - 100
 
 
 def test_a_four_sigma_spike_after_the_switch_is_an_anomaly() -> None:
