@@ -4,8 +4,9 @@ For each channel (one metric of one series) the kernel runs a few candidate mode
 side: no season (a damped-trend level), and one profile per candidate period (a day, a
 week, or a given length) on a slow level without trend (a trend there chases the cycle),
 each with its own robust scale and CUSUM change statistics. The
-candidate with the smallest recent error (with a penalty for complexity and only once it
-has seen a whole period after its first half day: `eligible_after`) is the one read out, so seasonality is detected from the data.
+candidate with the smallest recent error (with a penalty for complexity, and only once it
+has seen a whole period past half the shortest: `eligible_after`) is the one read out, so
+seasonality is detected from the data.
 
 Robustness: learning uses residuals clipped at 3 sigma (an outlier moves the baseline by
 at most that). Adaptation: a CUSUM of standardised residuals detects level shifts and
