@@ -159,7 +159,7 @@ class UnivariateDetector:
     values with a fitted power-law tail (`calibration.tail_probability(fit=True)`). Right
     for residual statistics on heavy-tailed noise; not for CUSUMs, whose own episode feeds
     the fit while it rises (change_point 50.3 -> 48.7 with it)."""
-    fast_profiles = False  # see BaselineParams.fast_profiles
+    season_read_cycles = 2.0  # a CUSUM read-out: see BaselineParams.season_read_cycles
 
     def __init__(
         self,
@@ -193,7 +193,7 @@ class UnivariateDetector:
             periods=_periods(self.season),
             window=self.window,
             warmup=self.warmup,
-            fast_profiles=self.fast_profiles,
+            season_read_cycles=self.season_read_cycles,
         )
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:

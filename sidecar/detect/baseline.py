@@ -5,8 +5,10 @@ side: no season (a damped-trend level), and one profile per candidate period (a 
 week, or a given length) on a slow level without trend (a trend there chases the cycle),
 each with its own robust scale and CUSUM change statistics. The
 candidate with the smallest recent error (with a penalty for complexity, and only once it
-has seen a whole period past half the shortest: `eligible_after`) is the one read out, so
-seasonality is detected from the data.
+has seen `season_read_cycles` periods past half the shortest: `eligible_after`) is the one
+read out, so seasonality is detected from the data. A profile's first cycle is learned so
+that it can be read in the second: bins of one sample relearn it in their second cycle,
+bins of several are per-bin means from the start (PROFILE in `learn`).
 
 Robustness: learning uses residuals clipped at 3 sigma (an outlier moves the baseline by
 at most that). Adaptation: a CUSUM of standardised residuals detects level shifts and
@@ -46,6 +48,14 @@ SCALE_MEMORY = 86400.0
 unless `window` samples alone span more: at 5 minutes 360 samples, at 15 minutes one day,
 at 30 minutes and coarser `window` samples, as the level. Sample-count memory alone kept
 an hourly series' sigma inflated by its first days (the profile still being learned)."""
+MEAN_BINS = 1.5
+"""Profile bins holding at least this many samples a cycle learn their first cycle as
+per-bin means against a held level (PROFILE in `learn`); sparser ones hold one sample and
+relearn in their second cycle. Between one and two, so jittered sampling near either does
+not flip it."""
+RANK_SLACK = 1e-6
+"""A sample's rank in its bin is floor(position x samples per bin) + 1; samples on the bin
+grid sit on whole numbers there, and rounding must not drop them to the one below."""
 DRIFT_STEP = 1.0
 """One sample moves the drift by at most this many sigma. A ramp moves the level by a
 fraction of a sigma per sample (and re-levels by ~1); a level shift re-levels by its whole
@@ -69,13 +79,13 @@ class BaselineParams:
     variance_k: float = 1.5
     variance_h: float = 12.0
     complexity_penalty: float = 0.1
-    fast_profiles: bool = False
-    """Early cycles of a profile learn at 1/(sqrt(k) x cycles) per sample rather than
-    1/(k x cycles), k = samples per bin and cycle, cycles counted from 1 (the first two
-    both 1: PROFILE in `learn`): a weekly profile (30-minute bins at 5-minute samples) then
-    holds ~95% of a weekend after one week instead of ~63%. The default detector uses it
-    (development benchmark, 5-min, 8 seeds: 66.5 -> 66.7, 5 of 8 seeds up); the CUSUM
-    read-outs do not (they drift on the noisier early profile: ensemble 61.3 -> 57.4)."""
+    season_read_cycles: float = 1.0
+    """A seasonal candidate may be read out after this many of its periods plus half the
+    shortest (`eligible_after`). The CUSUM read-outs use 2: a weekly profile from one week
+    is unbiased but not smooth (each 30-minute bin the mean of six samples, an incident of
+    that week included), and a CUSUM sums those errors into runs of false alarms where the
+    point deviation, weighing every candidate by its recent error, does not (development
+    benchmark, 5-min, 8 seeds: change_point 53.4 -> 59.0, ensemble 58.5 -> 63.5)."""
     mix_sharpness: float = 4.0
     """How fast a candidate's say in the deviation falls with its recent error relative to
     the best's: weight 1 / (1 + (mix_sharpness * (error / best - 1))^2)."""
@@ -107,11 +117,12 @@ class BaselineParams:
     bins: tuple[int, ...] = field(init=False)
     """Profile bins per period: 5-minute bins for a day, 30-minute for longer periods."""
     eligible_after: tuple[float, ...] = field(init=False)
-    """Seconds before each seasonal candidate may be read out: one period plus half the
-    shortest (1.5 days for the daily profile, 7.5 for the weekly). The profile's first half
-    cycle is learned against a level that is still a running mean, and the second cycle
-    replaces it (development benchmark, 5-min, 8 seeds: weekly at 1.5 periods 66.7, at
-    1.07 67.3, at 1.0 67.3, at 0.9 67.1; the daily at 1.2 periods as at 1.5)."""
+    """Seconds before each seasonal candidate may be read out: `season_read_cycles` periods
+    plus half the shortest (by default 1.5 days for the daily profile, 7.5 for the weekly).
+    A daily profile's first half day is learned against a level that is still a running
+    mean, and the second day replaces it (development benchmark, 5-min, 8 seeds: weekly at
+    1.5 periods 66.7, at 1.07 67.3, at 1.0 67.3, at 0.9 67.1; the daily at 1.2 periods as
+    at 1.5)."""
     alpha: float = field(init=False)
     """Learning rate of the level (from `window`)."""
     alpha_scale: float = field(init=False)
@@ -126,7 +137,9 @@ class BaselineParams:
         )
         object.__setattr__(self, "bins", bins)
         half = 0.5 * min(self.periods, default=0.0)
-        object.__setattr__(self, "eligible_after", tuple(p + half for p in self.periods))
+        object.__setattr__(
+            self, "eligible_after", tuple(self.season_read_cycles * p + half for p in self.periods)
+        )
         object.__setattr__(self, "alpha", 2.0 / (self.window + 1.0))
         object.__setattr__(self, "alpha_scale", 2.0 / (self.window * self.scale_windows + 1.0))
         object.__setattr__(self, "drift_keep", 1.0 - 1.0 / (self.window * self.drift_windows))
@@ -451,15 +464,20 @@ def learn(
         rc = xp.where(clip_on, xp.clip(r, -3.0 * sig, 3.0 * sig), r)
         abs_r = xp.where(clip_on, xp.minimum(abs(r), 4.0 * sig), abs(r))
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
-            period = params.periods[c - 1]
+            period, bins = params.periods[c - 1], params.bins[c - 1]
+            dt_c = xp.where(dt_known, new_dt, period)
+            per_bin = period / (bins * dt_c)  # samples per bin and cycle
+            anchored = per_bin >= MEAN_BINS  # first cycle: per-bin means (PROFILE below)
             al_c = _rate(xp, a, inv_n, new_dt, dt_known, period)
             # and holds still through the second cycle, which relearns the profile (PROFILE)
             # against the first cycle's mean: a level moving then passed its error on to the
             # profile (daily residual spread on a clean sine day 2 / 5 / 9: 2.8 / 1.22 / 1.19
             # noise sigmas moving, 1.7 / 1.15 / 1.10 held; development benchmark, 5-min,
-            # 8 seeds: 69.28 -> 69.34, false positives 2,850 -> 2,602)
+            # 8 seeds: 69.28 -> 69.34, false positives 2,850 -> 2,602); an anchored
+            # profile's level holds still from the first sample
             elapsed = t - t_first
-            al_c = xp.where((elapsed >= period) & (elapsed < 2.0 * period), 0.0, al_c)
+            held = (elapsed < 2.0 * period) & ((elapsed >= period) | anchored)
+            al_c = xp.where(held, 0.0, al_c)
         else:
             al_c = al
         # seasonal candidates are level + profile: a trend there chases the cycle itself
@@ -497,23 +515,38 @@ def learn(
         cv = xp.where(changed | wider, 0.0, cv)
         nv = xp.where(changed | wider, 0.0, nv)
         if c:
-            period, bins = params.periods[c - 1], params.bins[c - 1]
-            per_bin = xp.maximum(
-                1.0, period / (bins * xp.where(xp.isnan(new_dt) | (new_dt <= 0.0), period, new_dt))
-            )
             # PROFILE: the first two cycles learn all of the way, then the k-th 1/k of it
-            # (per sample 1/per_bin of that, or with fast_profiles 1/sqrt(per_bin)). The
-            # second starts over because the first learned against a level that was still a
-            # running mean: that error then decayed as 1/k, 12 sigma on day 3 for a daily
-            # amplitude of 37 sigma (development benchmark, 5-min, 8 seeds: default 65.4 ->
-            # 66.7, change_point 50.0 -> 54.0, ensemble 55.3 -> 61.3)
-            cycles = xp.maximum(xp.floor((t - t_first) / period), 1.0)
-            share = xp.sqrt(per_bin) if params.fast_profiles else per_bin
-            a_s = xp.maximum(1.0 / (per_bin * params.season_cycles), 1.0 / (share * cycles))
-            delta = xp.where(do & xp.not_(first), a_s * (1.0 - al_c) * rc, 0.0)
+            # (per sample 1/per_bin of that). The second starts over because the first
+            # learned against a level that was still a running mean: that error then
+            # decayed as 1/k, 12 sigma on day 3 for a daily amplitude of 37 sigma
+            # (development benchmark, 5-min, 8 seeds: default 65.4 -> 66.7, change_point
+            # 50.0 -> 54.0, ensemble 55.3 -> 61.3).
+            # Bins that hold several samples a cycle (a weekly profile's 30-minute bins at
+            # 5-minute samples) are read in their second cycle before it relearns them, so
+            # their first must be right: each sample goes to its nearest bin at 1/rank (the
+            # bin's running mean) against the level held at the first sample. Learned
+            # against a running mean at 1/sqrt(per_bin) a sample, a weekly profile was
+            # 2-14 noise sigmas off after one week (0.5-1.5 now) and was read out on no
+            # sample of the second (development benchmark, 5-min, 8 seeds: 68.9 -> 69.6,
+            # false positives 2,654 -> 2,456; 15-minute to hourly steps unchanged)
+            per_bin_c = xp.maximum(1.0, per_bin)
+            cycles = xp.maximum(xp.floor(elapsed / period), 1.0)
+            a_s = xp.maximum(1.0 / (per_bin_c * params.season_cycles), 1.0 / (per_bin_c * cycles))
+            learning = do & xp.not_(first)
+            means = anchored & (elapsed < period)
+            delta = xp.where(learning & xp.not_(means), a_s * (1.0 - al_c) * rc, 0.0)
             w = ev.w[c]
             i0 = ev.i0[c]
             i1 = xp.where(i0 + 1 >= bins, i0 + 1 - bins, i0 + 1)
+            below = w < 0.5
+            near = xp.where(below, i0, i1)
+            into = xp.where(below, w + 0.5, w - 0.5)  # how far into its nearest bin
+            fresh = gap > into * (period / bins) + 0.5 * dt_c  # the last sample was not in it
+            rank = xp.where(fresh, 1.0, xp.floor(into * per_bin + RANK_SLACK) + 1.0)
+            own = ev.x - (s.lev[c] + s.b[c] + xp.gather(s.prof[c], near))  # the bin's alone
+            # a bin's first sample sets it (there is nothing to clip against yet)
+            own = xp.where(clip_on & (rank > 1.0), xp.clip(own, -3.0 * sig, 3.0 * sig), own)
+            xp.scatter_add(s.prof[c], near, xp.where(learning & means, own / rank, 0.0))
             xp.scatter_add(s.prof[c], i0, (1.0 - w) * delta)
             xp.scatter_add(s.prof[c], i1, w * delta)
         lev_next = xp.where(do, lev_new, xp.where(track, lev_tracked, s.lev[c]))

@@ -19,6 +19,8 @@ from sidecar.detect.baseline import (
     _Z_CAP,
     DRIFT_STEP,
     LEARN_LIMIT,
+    MEAN_BINS,
+    RANK_SLACK,
     SCALE_MEMORY,
     SELECTION_MEMORY,
     SIGMA_PER_MAD,
@@ -32,7 +34,6 @@ __all__ = ["evaluate_one", "learn_one"]
 _isnan = math.isnan
 _isfinite = math.isfinite
 _floor = math.floor
-_sqrt = math.sqrt
 
 
 def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -> Evaluation:
@@ -232,7 +233,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     s_cp, s_cn, s_np, s_nn, s_cv, s_nv = s.cp, s.cn, s.np_, s.nn, s.cv, s.nv
     periods, all_bins = params.periods, params.bins
     relevel_after = params.season_relevel_cycles
-    fast, season_cycles = params.fast_profiles, params.season_cycles
+    season_cycles = params.season_cycles
     sel = ev.sel
     moved = 0.0
     for c in range(len(resids)):
@@ -249,6 +250,9 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             abs_r = abs(r)
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
             period, bins = periods[c - 1], all_bins[c - 1]
+            dt_c = new_dt if dt_known else period
+            per_bin = period / (bins * dt_c)
+            anchored = per_bin >= MEAN_BINS
             al_c = a  # = _rate(a, inv_n, new_dt, dt_known, period), inlined: per candidate
             if dt_known:
                 v = new_dt / period
@@ -256,7 +260,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                     al_c = v
             if not al_c >= inv_n:
                 al_c = inv_n
-            if elapsed >= period and elapsed < 2.0 * period:  # held: see baseline.learn
+            if elapsed < 2.0 * period and (elapsed >= period or anchored):  # held: see learn
                 al_c = 0.0
         else:
             al_c = al
@@ -277,23 +281,35 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             shift = 0.0  # = 0.0 - 0.0
         if wider:
             ratio = (cv / (nv if nv >= 1.0 else 1.0) + vk) / (1.0 / SIGMA_PER_MAD)
-        if c:
-            v = period / (bins * (new_dt if dt_known else period))
-            per_bin = 1.0 if v <= 1.0 else v
-            cycles = float(_floor(elapsed / period))
-            if not cycles >= 1.0:
-                cycles = 1.0
-            a1 = 1.0 / (per_bin * season_cycles)
-            share = _sqrt(per_bin) if fast else per_bin
-            a2 = 1.0 / (share * cycles)
-            a_s = a1 if a1 >= a2 else a2
-            delta = a_s * (1.0 - al_c) * rc if do and not first else 0.0
+        if c and do and not first:  # PROFILE: see baseline.learn
             i0 = ev.i0[c]
             w = ev.w[c]
-            i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
             prof = profs[c]
-            prof[int(i0)] += (1.0 - w) * delta
-            prof[int(i1)] += w * delta
+            if anchored and elapsed < period:  # per-bin means against the held level
+                below = w < 0.5
+                into = w + 0.5 if below else w - 0.5
+                if gap > into * (period / bins) + 0.5 * dt_c:
+                    rank = 1.0
+                else:
+                    rank = float(_floor(into * per_bin + RANK_SLACK)) + 1.0
+                near = int(i0 if below else (i0 + 1 - bins if i0 + 1 >= bins else i0 + 1))
+                own = x - (lev + b + prof[near])  # against the bin alone, not interpolated
+                if clip_on and rank > 1.0:  # a bin's first sample: nothing to clip against
+                    lo, hi = -3.0 * sig, 3.0 * sig
+                    own = lo if own < lo else (hi if own > hi else own)
+                prof[near] += own / rank
+            else:
+                per_bin_c = 1.0 if per_bin <= 1.0 else per_bin
+                cycles = float(_floor(elapsed / period))
+                if not cycles >= 1.0:
+                    cycles = 1.0
+                a1 = 1.0 / (per_bin_c * season_cycles)
+                a2 = 1.0 / (per_bin_c * cycles)
+                a_s = a1 if a1 >= a2 else a2
+                delta = a_s * (1.0 - al_c) * rc
+                i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
+                prof[int(i0)] += (1.0 - w) * delta
+                prof[int(i1)] += w * delta
         if do:
             if first:
                 levs[c] = x + shift

@@ -31,7 +31,7 @@ class SeasonalRobustZ(UnivariateDetector):
     50.4 -> 53.7). A ramp never leaves a large residual (re-levelling follows it), but moves
     the level by its slope every sample: the drift finds it (5-min, mean of 8 seeds:
     trend changes found 53 -> 78 of 139). The baseline learns the seasonal profiles online
-    (fast in their first cycles: `fast_profiles`), weighs every eligible candidate model in
+    (read out after one cycle: `season_read_cycles`), weighs every eligible candidate model in
     the point deviation, clips outliers when learning and re-levels after a detected level
     shift. On series
     sampled every COARSE_STEP or more (30-minute, hourly) the level/variance CUSUM is read
@@ -44,7 +44,7 @@ class SeasonalRobustZ(UnivariateDetector):
     n_statistics = 3
     slow_statistics: tuple[int, ...] = (2,)  # the drift
     fitted_tails: tuple[int, ...] = (0, 1, 2)  # the point deviation's at fine steps only: _fitted
-    fast_profiles = True
+    season_read_cycles = 1.0  # the point deviation weighs every candidate: no CUSUM runs
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:
         coarse = ev.dt >= COARSE_STEP  # False while dt is unknown (NaN)

@@ -1,6 +1,7 @@
 """Seasonal profiles are learned within their first cycles.
 
-A weekly profile whose bins several samples share holds the weekend after one week. A
+A weekly profile whose bins several samples share holds the weekend after one week, and is
+accurate enough in the second to be read out: its first cycle is per-bin means. A
 daily profile is accurate within days however large its cycle: the first cycle is learned
 against a level that is still a running mean, so the second relearns it against the first
 cycle's mean (the level holds still meanwhile). Before, that first error decayed as 1/k and
@@ -51,3 +52,29 @@ def test_a_large_daily_cycle_is_learned_within_days(seed: int) -> None:
     spread = [float(np.std(daily[d * per_day : (d + 1) * per_day])) for d in range(6)]
     assert spread[3] < 1.6  # measured 1.26-1.35 (the noise alone: 1.0)
     assert spread[5] < 1.3  # measured 1.09-1.20
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_weekly_profile_from_one_week_reads_out_the_second(seed: int) -> None:
+    """A daily cycle of 30 noise sigmas, weekends 40% lower, 5-minute samples off the bin
+    grid: the first week's 30-minute bins are means of their six samples against a level
+    held at the first sample, so in the second week the weekly profile is within noise and
+    is the one read out. Learned against a running mean (as the daily profile's first cycle
+    is), it was 2-14 noise sigmas off and was read out on no sample of the second week."""
+    rng = np.random.default_rng(seed)
+    t = 1_700_000_000.0 + float(rng.uniform(0, 7 * DAY)) + STEP * np.arange(int(14 * DAY / STEP))
+    weekday = ((t // DAY) + 3) % 7
+    truth = (100.0 + 30.0 * np.sin(2 * np.pi * t / DAY)) * np.where(weekday >= 5, 0.6, 1.0)
+    x = truth + rng.normal(0, 1.0, t.size)
+    det = SeasonalRobustZ()
+    weekly, read = [], []  # the weekly candidate's residual and the read-out, week two
+    for ti, xi in zip(t.tolist(), x.tolist(), strict=True):
+        if ti - t[0] >= 8 * DAY:
+            ev = det._evaluate(ti, {"v": xi})["v"].ev
+            weekly.append(ev.resid[2])
+            read.append(ev.sel)
+        det.learn_one(ti, {"v": xi})
+    # mean |residual| measured 0.87-0.92 on seeds 0-5 (the noise alone: 0.80), the weekly
+    # read out on 90-100% of the samples; before: 2.6-5.6 and 0-29%
+    assert float(np.mean(np.abs(weekly))) < 1.1
+    assert np.mean(np.asarray(read) == 2.0) > 0.8
