@@ -48,11 +48,12 @@ SCALE_MEMORY = 86400.0
 unless `window` samples alone span more: at 5 minutes 360 samples, at 15 minutes one day,
 at 30 minutes and coarser `window` samples, as the level. Sample-count memory alone kept
 an hourly series' sigma inflated by its first days (the profile still being learned)."""
-MEAN_BINS = 1.5
-"""Profile bins holding at least this many samples a cycle learn their first cycle as
-per-bin means against a held level (PROFILE in `learn`); sparser ones hold one sample and
-relearn in their second cycle. Between one and two, so jittered sampling near either does
-not flip it."""
+MEAN_BINS = 0.9
+"""Profile bins that get about one sample a cycle or more (5-minute bins at 5 minutes,
+jittered included; 30-minute bins at 30) learn their first cycle as per-bin means against
+a held level (PROFILE in `learn`). Sparser ones (a daily profile's 5-minute bins at 15
+minutes and coarser) are learned two at a time by interpolation, which per-bin means
+would leave with holes, and relearn in their second cycle."""
 RANK_SLACK = 1e-6
 """A sample's rank in its bin is floor(position x samples per bin) + 1; samples on the bin
 grid sit on whole numbers there, and rounding must not drop them to the one below."""
@@ -85,7 +86,9 @@ class BaselineParams:
     is unbiased but not smooth (each 30-minute bin the mean of six samples, an incident of
     that week included), and a CUSUM sums those errors into runs of false alarms where the
     point deviation, weighing every candidate by its recent error, does not (development
-    benchmark, 5-min, 8 seeds: change_point 53.4 -> 59.0, ensemble 58.5 -> 63.5)."""
+    benchmark, 5-min, 8 seeds, 1 -> 2: change_point 58.5 -> 59.1, better on 6 seeds;
+    ensemble 63.8 -> 63.9; with the weekly's first cycle learned at half the samples per
+    bin: change_point 53.4 -> 59.0, ensemble 58.5 -> 63.5)."""
     mix_sharpness: float = 4.0
     """How fast a candidate's say in the deviation falls with its recent error relative to
     the best's: weight 1 / (1 + (mix_sharpness * (error / best - 1))^2)."""
@@ -116,6 +119,8 @@ class BaselineParams:
 
     bins: tuple[int, ...] = field(init=False)
     """Profile bins per period: 5-minute bins for a day, 30-minute for longer periods."""
+    bin_widths: tuple[float, ...] = field(init=False)
+    """Seconds per profile bin (period / bins)."""
     eligible_after: tuple[float, ...] = field(init=False)
     """Seconds before each seasonal candidate may be read out: `season_read_cycles` periods
     plus half the shortest (by default 1.5 days for the daily profile, 7.5 for the weekly).
@@ -136,6 +141,9 @@ class BaselineParams:
             for p in self.periods
         )
         object.__setattr__(self, "bins", bins)
+        object.__setattr__(
+            self, "bin_widths", tuple(p / b for p, b in zip(self.periods, bins, strict=True))
+        )
         half = 0.5 * min(self.periods, default=0.0)
         object.__setattr__(
             self, "eligible_after", tuple(self.season_read_cycles * p + half for p in self.periods)
@@ -464,9 +472,13 @@ def learn(
         rc = xp.where(clip_on, xp.clip(r, -3.0 * sig, 3.0 * sig), r)
         abs_r = xp.where(clip_on, xp.minimum(abs(r), 4.0 * sig), abs(r))
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
-            period, bins = params.periods[c - 1], params.bins[c - 1]
+            period, bins, width = (
+                params.periods[c - 1],
+                params.bins[c - 1],
+                params.bin_widths[c - 1],
+            )
             dt_c = xp.where(dt_known, new_dt, period)
-            per_bin = period / (bins * dt_c)  # samples per bin and cycle
+            per_bin = width / dt_c  # samples per bin and cycle
             anchored = per_bin >= MEAN_BINS  # first cycle: per-bin means (PROFILE below)
             al_c = _rate(xp, a, inv_n, new_dt, dt_known, period)
             # and holds still through the second cycle, which relearns the profile (PROFILE)
@@ -515,22 +527,23 @@ def learn(
         cv = xp.where(changed | wider, 0.0, cv)
         nv = xp.where(changed | wider, 0.0, nv)
         if c:
-            # PROFILE: the first two cycles learn all of the way, then the k-th 1/k of it
-            # (per sample 1/per_bin of that). The second starts over because the first
-            # learned against a level that was still a running mean: that error then
-            # decayed as 1/k, 12 sigma on day 3 for a daily amplitude of 37 sigma
-            # (development benchmark, 5-min, 8 seeds: default 65.4 -> 66.7, change_point
-            # 50.0 -> 54.0, ensemble 55.3 -> 61.3).
-            # Bins that hold several samples a cycle (a weekly profile's 30-minute bins at
-            # 5-minute samples) are read in their second cycle before it relearns them, so
-            # their first must be right: each sample goes to its nearest bin at 1/rank (the
-            # bin's running mean) against the level held at the first sample. Learned
-            # against a running mean at 1/sqrt(per_bin) a sample, a weekly profile was
-            # 2-14 noise sigmas off after one week (0.5-1.5 now) and was read out on no
-            # sample of the second (development benchmark, 5-min, 8 seeds: 68.9 -> 69.6,
-            # false positives 2,654 -> 2,456; 15-minute to hourly steps unchanged)
+            # PROFILE. Where a bin gets about a sample a cycle or more (MEAN_BINS: a daily
+            # profile at 5 minutes, a weekly one's 30-minute bins at 5 to 30), the first
+            # cycle is each bin's mean: every sample goes to its nearest bin at 1/rank
+            # (its first sample sets it, later ones are clipped at 3 sigma), against a level
+            # held at the first sample; the k-th cycle then learns 1/k (per sample
+            # 1/per_bin of that). A weekly profile is read in its second week before that
+            # week relearns it: learned against a running mean, it was 2-14 noise sigmas off
+            # after one week (0.3-0.9 now) and was read out on no sample of the second.
+            # (Development benchmark, 8 seeds: 5-min 68.9 -> 70.4, false positives 2,654 ->
+            # 2,276; 30-min 65.3 -> 67.3; 15-min 66.5 -> 67.4; hourly unchanged.)
+            # Sparser bins are learned two at a time by interpolation, and their first two
+            # cycles learn all of the way: the first against a level that is still a running
+            # mean, the second replaces it. Decaying that first error as 1/k left 12 sigma on
+            # day 3 for a daily amplitude of 37 sigma.
             per_bin_c = xp.maximum(1.0, per_bin)
-            cycles = xp.maximum(xp.floor(elapsed / period), 1.0)
+            whole = xp.floor(elapsed / period)
+            cycles = xp.maximum(xp.where(anchored, whole + 1.0, whole), 1.0)
             a_s = xp.maximum(1.0 / (per_bin_c * params.season_cycles), 1.0 / (per_bin_c * cycles))
             learning = do & xp.not_(first)
             means = anchored & (elapsed < period)
@@ -541,7 +554,7 @@ def learn(
             below = w < 0.5
             near = xp.where(below, i0, i1)
             into = xp.where(below, w + 0.5, w - 0.5)  # how far into its nearest bin
-            fresh = gap > into * (period / bins) + 0.5 * dt_c  # the last sample was not in it
+            fresh = gap > into * width + 0.5 * dt_c  # the last sample was not in it
             rank = xp.where(fresh, 1.0, xp.floor(into * per_bin + RANK_SLACK) + 1.0)
             own = ev.x - (s.lev[c] + s.b[c] + xp.gather(s.prof[c], near))  # the bin's alone
             # a bin's first sample sets it (there is nothing to clip against yet)

@@ -233,7 +233,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     s_cp, s_cn, s_np, s_nn, s_cv, s_nv = s.cp, s.cn, s.np_, s.nn, s.cv, s.nv
     periods, all_bins = params.periods, params.bins
     relevel_after = params.season_relevel_cycles
-    season_cycles = params.season_cycles
+    season_cycles, widths = params.season_cycles, params.bin_widths
     sel = ev.sel
     moved = 0.0
     for c in range(len(resids)):
@@ -249,9 +249,9 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             rc = r
             abs_r = abs(r)
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
-            period, bins = periods[c - 1], all_bins[c - 1]
+            period, bins, width = periods[c - 1], all_bins[c - 1], widths[c - 1]
             dt_c = new_dt if dt_known else period
-            per_bin = period / (bins * dt_c)
+            per_bin = width / dt_c
             anchored = per_bin >= MEAN_BINS
             al_c = a  # = _rate(a, inv_n, new_dt, dt_known, period), inlined: per candidate
             if dt_known:
@@ -288,7 +288,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             if anchored and elapsed < period:  # per-bin means against the held level
                 below = w < 0.5
                 into = w + 0.5 if below else w - 0.5
-                if gap > into * (period / bins) + 0.5 * dt_c:
+                if gap > into * width + 0.5 * dt_c:
                     rank = 1.0
                 else:
                     rank = float(_floor(into * per_bin + RANK_SLACK)) + 1.0
@@ -301,6 +301,8 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             else:
                 per_bin_c = 1.0 if per_bin <= 1.0 else per_bin
                 cycles = float(_floor(elapsed / period))
+                if anchored:  # its first cycle was a mean: the k-th learns 1/k
+                    cycles += 1.0
                 if not cycles >= 1.0:
                     cycles = 1.0
                 a1 = 1.0 / (per_bin_c * season_cycles)

@@ -67,8 +67,12 @@ def test_everyone_off_is_off() -> None:
 
 @pytest.mark.parametrize("seed", range(3))
 def test_a_deviation_no_candidate_expects_still_scores(seed: int) -> None:
-    """Weekly series: the daily profile is wrong at every weekend boundary (about 10 sigma),
-    so a spike well beyond that must still score on a weekday in week four."""
+    """Weekly series: a profile is wrong at every weekend boundary (about 10 sigma, the
+    daily one by the whole step, the weekly one by its interpolation across it), so a spike
+    well beyond that must still score on a weekday in week four, above everything else.
+    Measured on seeds 0-5: the spike 0.90-0.98, the highest other score after the first
+    week 0.58-0.68. The weekend edges feed the fitted tail, so its absolute level moves
+    with them (seed 1: 0.98 while the daily profile was read at every edge)."""
     rng = np.random.default_rng(seed)
     day, step = 86400.0, 300.0
     t = 1_700_006_400.0 - 1_700_006_400.0 % day + step * np.arange(int(35 * day / step))
@@ -79,4 +83,6 @@ def test_a_deviation_no_candidate_expects_still_scores(seed: int) -> None:
     x[noon] += 60.0  # 30 sigma
     det = SeasonalRobustZ(onset_window=48)
     scores = [s.value for s in det.score_frame(Frame(SeriesKey("s"), t, x, ("v",)))]
-    assert scores[noon] > 0.9
+    assert scores[noon] > 0.85
+    rest = scores[int(8 * day / step) : noon] + scores[noon + 1 :]
+    assert scores[noon] > max(rest) + 0.15
