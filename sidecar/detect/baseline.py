@@ -467,6 +467,7 @@ def learn(
     a_perf = _rate(xp, a, inv_n, new_dt, dt_known, SELECTION_MEMORY)
     al_scale = xp.maximum(_rate(xp, a, inv_n, new_dt, dt_known, SCALE_MEMORY), params.alpha_scale)
     moved: Any = 0.0  # the read-out candidate's level move (the drift's step)
+    tamed: Any = 0.0
     for c in range(len(ev.pred)):
         r, sig = ev.resid[c], ev.sigma[c]
         rc = xp.where(clip_on, xp.clip(r, -3.0 * sig, 3.0 * sig), r)
@@ -492,6 +493,7 @@ def learn(
             al_c = xp.where(held, 0.0, al_c)
         else:
             al_c = al
+            tamed = ev.pred[0] + rc  # the sample clipped around the no-season level
         # seasonal candidates are level + profile: a trend there chases the cycle itself
         gain_c = params.trend_gain if c == 0 else 0.0
         lev_new = xp.where(first, ev.x, s.lev[c] + s.b[c] + al_c * rc)
@@ -530,7 +532,8 @@ def learn(
             # PROFILE. Where a bin gets about a sample a cycle or more (MEAN_BINS: a daily
             # profile at 5 minutes, a weekly one's 30-minute bins at 5 to 30), the first
             # cycle is each bin's mean: every sample goes to its nearest bin at 1/rank
-            # (its first sample sets it, later ones are clipped at 3 sigma), against a level
+            # (its first sample, clipped around the no-season prediction, sets it; later
+            # ones are clipped at 3 sigma around the bin's mean), against a level
             # held at the first sample; the k-th cycle then learns 1/k (per sample
             # 1/per_bin of that). A weekly profile is read in its second week before that
             # week relearns it: learned against a running mean, it was 2-14 noise sigmas off
@@ -556,9 +559,17 @@ def learn(
             into = xp.where(below, w + 0.5, w - 0.5)  # how far into its nearest bin
             fresh = gap > into * width + 0.5 * dt_c  # the last sample was not in it
             rank = xp.where(fresh, 1.0, xp.floor(into * per_bin + RANK_SLACK) + 1.0)
-            own = ev.x - (s.lev[c] + s.b[c] + xp.gather(s.prof[c], near))  # the bin's alone
-            # a bin's first sample sets it (there is nothing to clip against yet)
-            own = xp.where(clip_on & (rank > 1.0), xp.clip(own, -3.0 * sig, 3.0 * sig), own)
+            # a bin's first sample sets it: there is no mean to clip against yet, so it is
+            # taken as clipped at 3 sigma around the no-season prediction (`tamed`: a first-
+            # day outlier otherwise stayed in the profile for weeks, later cycles learning
+            # it off 3 sigma at a time); later samples are clipped around the bin's mean
+            first_in_bin = rank == 1.0
+            own = xp.where(first_in_bin, tamed, ev.x) - (
+                s.lev[c] + s.b[c] + xp.gather(s.prof[c], near)
+            )
+            own = xp.where(
+                clip_on & xp.not_(first_in_bin), xp.clip(own, -3.0 * sig, 3.0 * sig), own
+            )
             xp.scatter_add(s.prof[c], near, xp.where(learning & means, own / rank, 0.0))
             xp.scatter_add(s.prof[c], i0, (1.0 - w) * delta)
             xp.scatter_add(s.prof[c], i1, w * delta)

@@ -236,6 +236,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     season_cycles, widths = params.season_cycles, params.bin_widths
     sel = ev.sel
     moved = 0.0
+    tamed = 0.0
     for c in range(len(resids)):
         r, sig = resids[c], sigmas[c]
         if clip_on:
@@ -264,6 +265,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                 al_c = 0.0
         else:
             al_c = al
+            tamed = ev.pred[0] + rc  # the sample clipped around the no-season level
         lev, b, err = levs[c], trends[c], errs[c]
         cp, cn, cv = cps[c], cns[c], cvs[c]
         np_ = s_np[c] + 1.0 if cp > 0.0 else 0.0
@@ -293,10 +295,13 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                 else:
                     rank = float(_floor(into * per_bin + RANK_SLACK)) + 1.0
                 near = int(i0 if below else (i0 + 1 - bins if i0 + 1 >= bins else i0 + 1))
-                own = x - (lev + b + prof[near])  # against the bin alone, not interpolated
-                if clip_on and rank > 1.0:  # a bin's first sample: nothing to clip against
-                    lo, hi = -3.0 * sig, 3.0 * sig
-                    own = lo if own < lo else (hi if own > hi else own)
+                if rank == 1.0:  # nothing to clip against yet: `tamed` (see baseline.learn)
+                    own = tamed - (lev + b + prof[near])
+                else:  # clipped around the bin's mean, not the interpolated prediction
+                    own = x - (lev + b + prof[near])
+                    if clip_on:
+                        lo, hi = -3.0 * sig, 3.0 * sig
+                        own = lo if own < lo else (hi if own > hi else own)
                 prof[near] += own / rank
             else:
                 per_bin_c = 1.0 if per_bin <= 1.0 else per_bin
