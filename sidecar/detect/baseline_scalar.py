@@ -286,6 +286,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         if c and do and not first:  # PROFILE: see baseline.learn
             i0 = ev.i0[c]
             w = ev.w[c]
+            i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
             prof = profs[c]
             if anchored and elapsed < period:  # per-bin means against the held level
                 below = w < 0.5
@@ -294,7 +295,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                     rank = 1.0
                 else:
                     rank = float(_floor(into * per_bin + RANK_SLACK)) + 1.0
-                near = int(i0 if below else (i0 + 1 - bins if i0 + 1 >= bins else i0 + 1))
+                near = int(i0 if below else i1)
                 if rank == 1.0:  # nothing to clip against yet: `tamed` (see baseline.learn)
                     own = tamed - (lev + b + prof[near])
                 else:  # clipped around the bin's mean, not the interpolated prediction
@@ -314,7 +315,6 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                 a2 = 1.0 / (per_bin_c * cycles)
                 a_s = a1 if a1 >= a2 else a2
                 delta = a_s * (1.0 - al_c) * rc
-                i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
                 prof[int(i0)] += (1.0 - w) * delta
                 prof[int(i1)] += w * delta
         if do:
