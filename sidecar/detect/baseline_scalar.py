@@ -311,9 +311,9 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                     cycles += 1.0
                 if not cycles >= 1.0:
                     cycles = 1.0
-                a1 = 1.0 / (per_bin_c * season_cycles)
-                a2 = 1.0 / (per_bin_c * cycles)
-                a_s = a1 if a1 >= a2 else a2
+                if not cycles <= season_cycles:  # at least 1/season_cycles a cycle
+                    cycles = season_cycles
+                a_s = 1.0 / (per_bin_c * cycles)
                 delta = a_s * (1.0 - al_c) * rc
                 prof[int(i0)] += (1.0 - w) * delta
                 prof[int(i1)] += w * delta
