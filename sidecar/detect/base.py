@@ -160,6 +160,7 @@ class UnivariateDetector:
     for residual statistics on heavy-tailed noise; not for CUSUMs, whose own episode feeds
     the fit while it rises (change_point 50.3 -> 48.7 with it)."""
     season_read_cycles = 2.0  # a CUSUM read-out: see BaselineParams.season_read_cycles
+    borrow_first_cycle = False  # a CUSUM read-out: see BaselineParams.borrow_first_cycle
 
     def __init__(
         self,
@@ -194,6 +195,7 @@ class UnivariateDetector:
             window=self.window,
             warmup=self.warmup,
             season_read_cycles=self.season_read_cycles,
+            borrow_first_cycle=self.borrow_first_cycle,
         )
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:

@@ -17,13 +17,16 @@ from sidecar.detect.baseline import (
     _CLIP_AFTER,
     _REL_CAP,
     _Z_CAP,
+    DAY,
     DRIFT_STEP,
+    GRID,
     LEARN_LIMIT,
     MEAN_BINS,
     RANK_SLACK,
     SCALE_MEMORY,
     SELECTION_MEMORY,
     SIGMA_PER_MAD,
+    SINGLE_BINS,
     BaselineParams,
     BaselineState,
     Evaluation,
@@ -47,6 +50,8 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     vk, penalty = params.variance_k, params.complexity_penalty
     floor_q = params.quantum_floor * s.quantum
     periods, all_bins, eligible_after = params.periods, params.bins, params.eligible_after
+    widths = params.bin_widths
+    origin = (t if _isnan(t_first) else t_first) % GRID - 0.5 * GRID  # = bin_origin
     n_cand = 1 + len(periods)
     pred: list[Any] = [0.0] * n_cand
     resid: list[Any] = [0.0] * n_cand
@@ -69,7 +74,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         p = lev + trends[c]
         if c:
             period, bins = periods[c - 1], all_bins[c - 1]
-            pos = (t % period) / period * bins - 0.5
+            pos = ((t - origin) % period) / widths[c - 1] - 0.5
             lo = float(_floor(pos))
             w = pos - lo
             i0 = lo + bins if lo < 0 else lo
@@ -235,6 +240,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     relevel_after = params.season_relevel_cycles
     season_cycles, widths = params.season_cycles, params.bin_widths
     sel = ev.sel
+    borrow = params.borrow_first_cycle
     moved = 0.0
     tamed = 0.0
     for c in range(len(resids)):
@@ -265,7 +271,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                 al_c = 0.0
         else:
             al_c = al
-            tamed = ev.pred[0] + rc  # the sample clipped around the no-season level
+            tamed = ev.pred[0] + rc  # clipped around the no-season level (see `tamed`)
         lev, b, err = levs[c], trends[c], errs[c]
         cp, cn, cv = cps[c], cns[c], cvs[c]
         np_ = s_np[c] + 1.0 if cp > 0.0 else 0.0
@@ -296,7 +302,11 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                 else:
                     rank = float(_floor(into * per_bin + RANK_SLACK)) + 1.0
                 near = int(i0 if below else i1)
-                if rank == 1.0:  # nothing to clip against yet: `tamed` (see baseline.learn)
+                if rank == 1.0:  # nothing to clip against yet: `tamed` (see baseline.learn),
+                    x_last = s.x_last  # the median of it and the last two samples
+                    if not _isnan(x_last):
+                        lo3, hi3 = (x, x_last) if x <= x_last else (x_last, x)
+                        tamed = hi3 if tamed >= hi3 else (lo3 if tamed <= lo3 else tamed)
                     own = tamed - (lev + b + prof[near])
                 else:  # clipped around the bin's mean, not the interpolated prediction
                     own = x - (lev + b + prof[near])
@@ -304,6 +314,24 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                         lo, hi = -3.0 * sig, 3.0 * sig
                         own = lo if own < lo else (hi if own > hi else own)
                 prof[near] += own / rank
+                # CONFIRMED / REJECTED (see baseline.learn): the sample before this one
+                x_last = s.x_last
+                if per_bin < SINGLE_BINS and not _isnan(x_last) and s.t_last - t_first < period:
+                    confirmed = abs(x - x_last) <= 3.0 * sig
+                    if confirmed or abs(s.u1) > 3.0:
+                        origin = s.t_first % GRID - 0.5 * GRID  # = bin_origin (not first)
+                        last = float(_floor(((s.t_last - origin) % period) / width))
+                        if last >= bins:
+                            last = last - bins
+                        if last != near:
+                            if confirmed:
+                                target = x_last
+                            else:
+                                p0 = ev.pred[0]
+                                lo3, hi3 = (x, x_last) if x <= x_last else (x_last, x)
+                                target = hi3 if p0 >= hi3 else (lo3 if p0 <= lo3 else p0)
+                            k_last = int(last)
+                            prof[k_last] += (target - (lev + b)) - prof[k_last]
             else:
                 per_bin_c = 1.0 if per_bin <= 1.0 else per_bin
                 cycles = float(_floor(elapsed / period))
@@ -327,6 +355,9 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             e = err + al_scale * (abs_r - err)
             errs[c] = e * ratio if wider else e
             perfs[c] = perfs[c] + a_perf * (abs_r - perfs[c])
+            if c and borrow and period <= DAY and anchored and elapsed < period:  # BORROWED
+                errs[c] = errs[0]
+                perfs[c] = perfs[0]
         else:
             levs[c] = lev + b + shift
             trends[c] = damping * b

@@ -57,6 +57,11 @@ class ScalarOps:
         return not c
 
     @staticmethod
+    def any_(c: Any) -> bool:
+        """Whether any channel has `c` (lets a kernel skip work no channel needs)."""
+        return bool(c)
+
+    @staticmethod
     def full(n: int, value: float) -> Any:
         return value
 
@@ -86,6 +91,10 @@ class ArrayOps:
     isfinite = staticmethod(np.isfinite)
     isnan = staticmethod(np.isnan)
     not_ = staticmethod(np.logical_not)
+
+    @staticmethod
+    def any_(c: Any) -> bool:
+        return bool(np.any(c))
 
     @staticmethod
     def full(n: int, value: float) -> Any:

@@ -45,6 +45,7 @@ class SeasonalRobustZ(UnivariateDetector):
     slow_statistics: tuple[int, ...] = (2,)  # the drift
     fitted_tails: tuple[int, ...] = (0, 1, 2)  # the point deviation's at fine steps only: _fitted
     season_read_cycles = 1.0  # the point deviation weighs every candidate: no CUSUM runs
+    borrow_first_cycle = True  # a daily profile's scale is the no-season one on day one
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:
         coarse = ev.dt >= COARSE_STEP  # False while dt is unknown (NaN)

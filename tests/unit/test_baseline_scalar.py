@@ -50,8 +50,9 @@ def same(a: Any, b: Any) -> bool:
         BaselineParams(periods=(3600.0,), warmup=0),
         BaselineParams(periods=(), window=10, warmup=5),
         BaselineParams(periods=(1800.0, 3600.0 * 3), cusum_h=4.0, variance_h=5.0),
+        BaselineParams(season_read_cycles=2.0, borrow_first_cycle=False),
     ],
-    ids=["default", "hourly-no-warmup", "no-season", "low-thresholds"],
+    ids=["default", "hourly-no-warmup", "no-season", "low-thresholds", "cusum-read-outs"],
 )
 @pytest.mark.parametrize("seed", [0, 1])
 def test_scalar_kernel_matches_generic_kernel_bit_for_bit(
