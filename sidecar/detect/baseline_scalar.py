@@ -51,7 +51,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     floor_q = params.quantum_floor * s.quantum
     periods, all_bins, eligible_after = params.periods, params.bins, params.eligible_after
     widths = params.bin_widths
-    origin = (t if _isnan(t_first) else t_first) % GRID - 0.5 * GRID  # = bin_origin
+    t_rel = t - ((t if _isnan(t_first) else t_first) % GRID - 0.5 * GRID)  # t - bin_origin
     n_cand = 1 + len(periods)
     pred: list[Any] = [0.0] * n_cand
     resid: list[Any] = [0.0] * n_cand
@@ -74,7 +74,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         p = lev + trends[c]
         if c:
             period, bins = periods[c - 1], all_bins[c - 1]
-            pos = ((t - origin) % period) / widths[c - 1] - 0.5
+            pos = (t_rel % period) / widths[c - 1] - 0.5
             lo = float(_floor(pos))
             w = pos - lo
             i0 = lo + bins if lo < 0 else lo
