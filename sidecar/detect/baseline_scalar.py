@@ -22,6 +22,7 @@ from sidecar.detect.baseline import (
     GRID,
     LEARN_LIMIT,
     MEAN_BINS,
+    PERF_CAP,
     RANK_SLACK,
     SCALE_MEMORY,
     SELECTION_MEMORY,
@@ -248,13 +249,16 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         if clip_on:
             lo, hi = -3.0 * sig, 3.0 * sig
             rc = lo if r < lo else (hi if r > hi else r)
-            abs_r = abs(r)
+            abs_p = abs_r = abs(r)
             cap = 4.0 * sig
             if not abs_r <= cap:
                 abs_r = cap
+                cap = PERF_CAP * sig
+                if not abs_p <= cap:
+                    abs_p = cap
         else:
             rc = r
-            abs_r = abs(r)
+            abs_p = abs_r = abs(r)
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
             period, bins, width = periods[c - 1], all_bins[c - 1], widths[c - 1]
             dt_c = new_dt if dt_known else period
@@ -354,7 +358,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                 trends[c] = damping * b + al_c * (gain if not c else 0.0) * rc
             e = err + al_scale * (abs_r - err)
             errs[c] = e * ratio if wider else e
-            perfs[c] = perfs[c] + a_perf * (abs_r - perfs[c])
+            perfs[c] = perfs[c] + a_perf * (abs_p - perfs[c])
             if c and borrow and period <= DAY and anchored and elapsed < period:  # BORROWED
                 errs[c] = errs[0]
                 perfs[c] = perfs[0]
