@@ -128,7 +128,9 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     elif voices == 1:  # one candidate alone: its own deviation, exactly
         z = abs(r_sel) / spread
     else:
-        z = _mixture_z(params, qqs, effs, eligibles, best_eff, sel, abs(r_sel) / spread)
+        z = _mixture_z(
+            params, qqs, effs, eligibles, best_eff, sel, abs(r_sel) / spread, sigma, spread
+        )
     same = ok and xs == s.x_last
     run = s.run + 1.0 if same else 0.0
     if ok:
@@ -175,6 +177,8 @@ def _mixture_z(
     best_eff: float,
     sel: int,
     z_sel: float,
+    sigmas: list[float],
+    spread: float,
 ) -> float:
     """`baseline._mixture_z` for one channel of floats (same operations, same order), given
     each candidate's (1 + u^2/4)^2."""
@@ -188,7 +192,12 @@ def _mixture_z(
         if c == sel:
             w = 1.0  # its own error is the best: rel = 0 exactly, as the generic kernel finds
         else:
-            rel = effs[c] / best_eff - 1.0 if known else _REL_CAP
+            if known:
+                ratio = effs[c] / best_eff
+                wide = sigmas[c] / spread
+                rel = (ratio if ratio >= wide else wide) - 1.0
+            else:
+                rel = _REL_CAP
             d = sharp * (rel if rel <= _REL_CAP else _REL_CAP)
             w = 1.0 / (1.0 + d * d)
         num = num + w / qqs[c]

@@ -14,28 +14,42 @@ from sidecar.types import Frame, SeriesKey
 PARAMS = BaselineParams()  # candidates: no season, daily, weekly
 
 
-def _z(u: list[float], errors: list[float], eligible: list[bool]) -> float:
-    """The mixture deviation of residuals `u` (sigma 1) with recent errors `errors`."""
+def _z(
+    u: list[float],
+    errors: list[float],
+    eligible: list[bool],
+    sigmas: list[float] | None = None,
+) -> float:
+    """The mixture deviation of residuals `u` (in their own sigmas; sigma 1 each unless
+    `sigmas`) with recent errors `errors`."""
     best = min(e for e, ok in zip(errors, eligible, strict=True) if ok)
     sel = errors.index(best)
-    z_sel = abs(u[sel])
-    ones = [1.0] * len(u)
-    generic = _mixture_z(PARAMS, SCALAR, u, ones, errors, eligible, best, float(sel), z_sel)
+    sig = [1.0] * len(u) if sigmas is None else sigmas
+    resid = [v * g for v, g in zip(u, sig, strict=True)]
+    spread = sig[sel]
+    z_sel = abs(resid[sel]) / spread
+    generic = _mixture_z(
+        PARAMS, SCALAR, resid, sig, errors, eligible, best, float(sel), z_sel, spread
+    )
     if sum(eligible) > 1:  # (the per-row kernel reads one candidate alone without it)
-        qqs = [(1.0 + v * v * 0.25) * (1.0 + v * v * 0.25) for v in u]
-        per_row = baseline_scalar._mixture_z(PARAMS, qqs, errors, eligible, best, sel, z_sel)
+        us = [r / g for r, g in zip(resid, sig, strict=True)]
+        qqs = [(1.0 + v * v * 0.25) * (1.0 + v * v * 0.25) for v in us]
+        per_row = baseline_scalar._mixture_z(
+            PARAMS, qqs, errors, eligible, best, sel, z_sel, sig, spread
+        )
     else:
         per_row = generic
     bank = _mixture_z(
         PARAMS,
         ARRAY,
-        [np.array([v]) for v in u],
-        [np.ones(1) for _ in u],
+        [np.array([r]) for r in resid],
+        [np.array([g]) for g in sig],
         [np.array([e]) for e in errors],
         [np.array([ok]) for ok in eligible],
         np.array([best]),
         np.array([float(sel)]),
         np.array([z_sel]),
+        np.array([spread]),
     )
     assert per_row == generic == float(bank[0])  # the three paths agree to the bit
     return float(per_row)
@@ -44,6 +58,15 @@ def _z(u: list[float], errors: list[float], eligible: list[bool]) -> float:
 def test_a_sample_an_equally_good_model_expected_is_not_far_off() -> None:
     # the daily profile (read out) is 8 sigma off; the weekly one, as good lately, expected it
     assert _z([8.0, 8.0, 0.5], [1.0, 1.0, 1.05], [True, True, True]) < 3.0
+
+
+def test_a_model_with_a_much_wider_sigma_has_little_say() -> None:
+    """As good lately, but its sigma five times the read-out's (a weekly profile whose
+    30-minute bins miss each step of a business day): a 10-sigma spike it calls 2 sigma
+    is still far off (7.6). With its error alone deciding its say, the mixture read 2.9."""
+    assert _z([10.0, 6.0, 2.0], [1.0, 1.4, 1.1], [True, True, True], [1.0, 1.0, 5.0]) > 7.0
+    # as wide as the read-out, it has its say as before
+    assert _z([10.0, 6.0, 2.0], [1.0, 1.4, 1.1], [True, True, True]) < 5.0
 
 
 def test_a_model_much_worse_lately_has_little_say() -> None:
@@ -86,3 +109,27 @@ def test_a_deviation_no_candidate_expects_still_scores(seed: int) -> None:
     assert scores[noon] > 0.85
     rest = scores[int(8 * day / step) : noon] + scores[noon + 1 :]
     assert scores[noon] > max(rest) + 0.15
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_spike_on_a_business_day_square_wave_scores(seed: int) -> None:
+    """Business hours switched on at 08:00 and off at 18:00 (20 sigma), two weeks at 5
+    minutes, a 10-sigma spike at midday on day 10. Every part of the square wave's story
+    must hold for it to score: the daily profile learns the steps (bins on the sample
+    grid, confirmed first samples), is read out at them (PERF_CAP), the calibration
+    restarts once it clearly wins, and the weekly profile that smears the steps has
+    little say (its wide sigma). Measured on seeds 0-5: the spike 0.98-1.0, every other
+    score from day 3 on at most 0.34; at the session-10 start the spike scored at most
+    0.26."""
+    rng = np.random.default_rng(seed)
+    day, step = 86400.0, 300.0
+    t = 1_700_006_400.0 + step * np.arange(int(14 * day / step))
+    hour = (t % day) / 3600.0
+    x = 10.0 + 20.0 * ((hour >= 8.0) & (hour < 18.0)) + rng.normal(0, 1.0, t.size)
+    spike = int(10 * day / step) + int(12 * 3600 / step) + 7 * seed
+    x[spike] += 10.0
+    det = SeasonalRobustZ(onset_window=48)
+    scores = [s.value for s in det.score_frame(Frame(SeriesKey("s"), t, x, ("v",)))]
+    rest = scores[int(3 * day / step) : spike] + scores[spike + 1 :]
+    assert scores[spike] > 0.9
+    assert scores[spike] > max(rest) + 0.4
