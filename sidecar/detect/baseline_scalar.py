@@ -368,7 +368,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             e = err + al_scale * (abs_r - err)
             errs[c] = e * ratio if wider else e
             perfs[c] = perfs[c] + a_perf * (abs_p - perfs[c])
-            if c and borrow and period <= DAY and anchored and elapsed < period:  # BORROWED
+            if c and elapsed < period and borrow and anchored and period <= DAY:  # BORROWED
                 errs[c] = errs[0]
                 perfs[c] = perfs[0]
         else:
