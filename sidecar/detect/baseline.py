@@ -486,6 +486,13 @@ def _mixture_z(
     return xp.where(mixed, 2.0 * xp.sqrt(xp.maximum(1.0 / root - 1.0, 0.0)), z_sel)
 
 
+def _median3(xp: Ops, v: Any, a: Any, b: Any) -> Any:
+    """The median of `v`, `a` and `b`: `v` clamped between the other two."""
+    lo = xp.minimum(a, b)
+    hi = xp.maximum(a, b)
+    return xp.where(v >= hi, hi, xp.where(v <= lo, lo, v))
+
+
 def _rate(xp: Ops, a: float, inv_n: Any, dt: Any, dt_known: Any, memory: float) -> Any:
     """max(min(a, dt / memory), inv_n): a learning rate that spans `memory` seconds."""
     return xp.maximum(xp.where(dt_known, xp.minimum(a, dt / memory), a), inv_n)
@@ -547,14 +554,8 @@ def learn(
             # what a profile bin's first sample is taken as (PROFILE): clipped at 3 sigma
             # around the no-season prediction, then the median of that, the sample and the
             # one before it (a lasting change passes from its second sample on)
-            lo3 = xp.minimum(ev.x, s.x_last)
-            hi3 = xp.maximum(ev.x, s.x_last)
             tamed = ev.pred[0] + rc
-            tamed = xp.where(
-                xp.isnan(s.x_last),
-                tamed,
-                xp.where(tamed >= hi3, hi3, xp.where(tamed <= lo3, lo3, tamed)),
-            )
+            tamed = xp.where(xp.isnan(s.x_last), tamed, _median3(xp, tamed, ev.x, s.x_last))
         # seasonal candidates are level + profile: a trend there chases the cycle itself
         gain_c = params.trend_gain if c == 0 else 0.0
         lev_new = xp.where(first, ev.x, s.lev[c] + s.b[c] + al_c * rc)
@@ -666,8 +667,7 @@ def learn(
                 )
                 confirmed = abs(ev.x - s.x_last) <= 3.0 * sig
                 rejected = xp.not_(confirmed) & (abs(s.u1) > 3.0)
-                p0 = ev.pred[0]
-                median = xp.where(p0 >= hi3, hi3, xp.where(p0 <= lo3, lo3, p0))
+                median = _median3(xp, ev.pred[0], ev.x, s.x_last)
                 target = xp.where(confirmed, s.x_last, median)
                 was = xp.gather(s.prof[c], last)
                 fix = decides & (confirmed | rejected)

@@ -209,6 +209,13 @@ def _mixture_z(
     return 2.0 * math.sqrt(v if v >= 0.0 else 0.0)
 
 
+def _median3(v: float, a: float, b: float) -> float:
+    """The median of `v`, `a` and `b` (`v` clamped between the other two), as
+    `baseline._median3` computes it."""
+    lo, hi = (a, b) if a <= b else (b, a)
+    return hi if v >= hi else (lo if v <= lo else v)
+
+
 def _rate(a: float, inv_n: float, dt: float, dt_known: bool, memory: float) -> float:
     """max(min(a, dt / memory), inv_n): a learning rate that spans `memory` seconds."""
     if dt_known:
@@ -316,10 +323,9 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                     rank = float(_floor(into * per_bin + RANK_SLACK)) + 1.0
                 near = int(i0 if below else i1)
                 if rank == 1.0:  # nothing to clip against yet: `tamed` (see baseline.learn),
-                    x_last = s.x_last  # the median of it and the last two samples
+                    x_last = s.x_last  # the median of it, this sample and the one before
                     if not _isnan(x_last):
-                        lo3, hi3 = (x, x_last) if x <= x_last else (x_last, x)
-                        tamed = hi3 if tamed >= hi3 else (lo3 if tamed <= lo3 else tamed)
+                        tamed = _median3(tamed, x, x_last)
                     own = tamed - (lev + b + prof[near])
                 else:  # clipped around the bin's mean, not the interpolated prediction
                     own = x - (lev + b + prof[near])
@@ -337,12 +343,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                         if last >= bins:
                             last = last - bins
                         if last != near:
-                            if confirmed:
-                                target = x_last
-                            else:
-                                p0 = ev.pred[0]
-                                lo3, hi3 = (x, x_last) if x <= x_last else (x_last, x)
-                                target = hi3 if p0 >= hi3 else (lo3 if p0 <= lo3 else p0)
+                            target = x_last if confirmed else _median3(ev.pred[0], x, x_last)
                             k_last = int(last)
                             prof[k_last] += (target - (lev + b)) - prof[k_last]
             else:
