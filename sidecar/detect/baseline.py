@@ -524,7 +524,6 @@ def learn(
     al_scale = xp.maximum(_rate(xp, a, inv_n, new_dt, dt_known, SCALE_MEMORY), params.alpha_scale)
     moved: Any = 0.0  # the read-out candidate's level move (the drift's step)
     tamed: Any = 0.0
-    origin = bin_origin(t, s.t_first, xp) if params.periods else 0.0  # as `evaluate` used
     for c in range(len(ev.pred)):
         r, sig = ev.resid[c], ev.sigma[c]
         rc = xp.where(clip_on, xp.clip(r, -3.0 * sig, 3.0 * sig), r)
@@ -656,6 +655,7 @@ def learn(
             # per-row kernel does, bit for bit.
             single = learning & means & (per_bin < SINGLE_BINS)
             if xp.any_(single):  # first cycles only: most steps of most channels skip this
+                origin = bin_origin(t, s.t_first, xp)  # as `evaluate` used
                 t_last = xp.where(xp.isnan(s.t_last), t, s.t_last)
                 last = xp.floor(((t_last - origin) % period) / width)  # its nearest bin
                 last = xp.where(last >= bins, last - bins, last)
