@@ -124,11 +124,11 @@ class BaselineParams:
     found 53 -> 78 of 139; 0.3 / 0.4 / 0.6 / 0.8 / 1.0 scored 64.6 / 64.8 / 65.4 / 65.0 /
     64.7, 0.6 above 0.4 on 7 of the 8 seeds; neutral at 15 to 60 minutes)."""
     quantum_floor: float = 0.5
+    """Sigma never drops below this fraction of the series' smallest step (its resolution):
+    an integer gauge that sits still and blips by 1 now and then is not alarming each time."""
     stuck_gain: float = 2.0
     """Each sample of an unchanged value counts this many sigma, times how rarely the series
     repeats a value: three identical samples of a series that never repeats read as 6."""
-    """Sigma never drops below this fraction of the series' smallest step (its resolution):
-    an integer gauge that sits still and blips by 1 now and then is not alarming each time."""
 
     bins: tuple[int, ...] = field(init=False)
     """Profile bins per period: 5-minute bins for a day, 30-minute for longer periods."""

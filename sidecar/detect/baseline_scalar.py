@@ -216,15 +216,6 @@ def _median3(v: float, a: float, b: float) -> float:
     return hi if v >= hi else (lo if v <= lo else v)
 
 
-def _rate(a: float, inv_n: float, dt: float, dt_known: bool, memory: float) -> float:
-    """max(min(a, dt / memory), inv_n): a learning rate that spans `memory` seconds."""
-    if dt_known:
-        v = dt / memory
-        if not a <= v:
-            a = v
-    return a if a >= inv_n else inv_n
-
-
 def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bool = True) -> None:
     """`baseline.learn` for one channel of floats: learn `ev` (or only track it, `mask` false)."""
     if not ev.ok:
@@ -243,8 +234,18 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     t_first = t if first else s.t_first
     elapsed = t - t_first
     dt_known = not (_isnan(new_dt) or new_dt <= 0.0)
-    a_perf = _rate(a, inv_n, new_dt, dt_known, SELECTION_MEMORY)
-    al_scale = _rate(a, inv_n, new_dt, dt_known, SCALE_MEMORY)
+    a_perf = al_scale = a  # = baseline._rate(..., memory) for both memories, inlined
+    if dt_known:
+        v = new_dt / SELECTION_MEMORY
+        if not a_perf <= v:
+            a_perf = v
+        v = new_dt / SCALE_MEMORY
+        if not al_scale <= v:
+            al_scale = v
+    if not a_perf >= inv_n:
+        a_perf = inv_n
+    if not al_scale >= inv_n:
+        al_scale = inv_n
     if not al_scale >= params.alpha_scale:
         al_scale = params.alpha_scale
     damping, gain = params.trend_damping, params.trend_gain
@@ -280,7 +281,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             dt_c = new_dt if dt_known else period
             per_bin = width / dt_c
             anchored = per_bin >= MEAN_BINS
-            al_c = a  # = _rate(a, inv_n, new_dt, dt_known, period), inlined: per candidate
+            al_c = a  # = baseline._rate(..., period), inlined: per candidate
             if dt_known:
                 v = new_dt / period
                 if not al_c <= v:
