@@ -5,17 +5,14 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from pathlib import Path
-
-import numpy as np
 
 from sidecar.config.schema import DetectorRule
 from sidecar.detect.monitor import Monitor
 from sidecar.detect.registry import make_detector
 from sidecar.errors import ConfigError, InputError
 from sidecar.progress import progress
-from sidecar.replay.timeseries_csv import read_rows
+from sidecar.replay.timeseries_csv import read_batches
 from sidecar.types import Frame, SeriesKey
 
 __all__ = ["SCORE_COLUMN", "score_csv", "select_rule"]
@@ -72,7 +69,7 @@ def score_csv(src: str, dst: str, rule: DetectorRule | None = None) -> int:
             progress(size, f"score {Path(src).name}", unit="B", unit_scale=True) as bar,
         ):
             seen = [0]
-            header, reader = read_rows(_counting(fin, seen), src)
+            header, batches = read_batches(_counting(fin, seen), src, BATCH)
             if SCORE_COLUMN in header:
                 raise InputError(src, 1, f"the input already has a column {SCORE_COLUMN!r}")
             writer = csv.writer(fout, lineterminator="\n")
@@ -81,13 +78,13 @@ def score_csv(src: str, dst: str, rule: DetectorRule | None = None) -> int:
             last_pos = 0
             # in batches, so the detector steps through a Frame (its fastest per-row path);
             # every score still uses only its row and the rows before it
-            while batch := list(islice(reader, BATCH)):
-                t = np.fromiter((r.t for r in batch), np.float64, len(batch))
-                x = np.fromiter((r.value for r in batch), np.float64, len(batch))
-                verdicts = monitor.update_frame(Frame(key, t, x, (column,)))
-                for row, verdict in zip(batch, verdicts, strict=True):
-                    writer.writerow([*row.fields, f"{verdict.score.value:.6f}"])
-                rows += len(batch)
+            for batch in batches:
+                verdicts = monitor.update_frame(Frame(key, batch.t, batch.value, (column,)))
+                writer.writerows(
+                    [*fields, f"{verdict.score.value:.6f}"]
+                    for fields, verdict in zip(batch.fields, verdicts, strict=True)
+                )
+                rows += len(batch.fields)
                 bar.update(seen[0] - last_pos)
                 last_pos = seen[0]
             bar.update(size - last_pos)
