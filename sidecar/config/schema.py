@@ -182,8 +182,9 @@ class _UnivariateParams(_Strict):
     onset_window: PositiveInt | None = Field(
         default=48,
         description="Score each episode at its onset: a sample scores when it beats every "
-        "score of its last `onset_window` samples (later samples of the same episode score "
-        "0; the verdict `sidecar_anomaly` stays 1 while the series is 5 sigma or more off "
+        "score of its last `onset_window` samples, not counting samples 5 sigma or more off "
+        "the baseline (later samples of the same episode score 0, however long it lasts; "
+        "the verdict `sidecar_anomaly` stays 1 while the series is 5 sigma or more off "
         "its baseline), and such a run is learned as one sample, so an incident does not "
         "teach the calibration that its values are normal (NAB-style score on the "
         "development benchmark 54 -> 59 on two seeds at 5-minute steps). null: the score "

@@ -110,6 +110,15 @@ class _Sample:
         return out
 
 
+def _deviating(stats: tuple[float, ...], now: tuple[int, ...]) -> bool:
+    """Whether a statistic read now (not a slow one) is EPISODE_Z or more: the sample is off
+    its baseline (`Score.deviating`), and its episode's onset peak does not age."""
+    for i in now:  # noqa: SIM110 (the per-row path: a loop is faster than any() here)
+        if stats[i] >= EPISODE_Z:
+            return True
+    return False
+
+
 _COLD = Score(0.0, None, None, warm=False)
 
 
@@ -265,8 +274,7 @@ class UnivariateDetector:
         deviating = False
         value = 0.0
         if not _isnan(s.x):  # a gap: no evidence either way
-            for i in self._now:
-                deviating = deviating or stats[i] >= EPISODE_Z
+            deviating = _deviating(stats, self._now)
             value = s.calibrated()
             window = self.onset_window
             if window is not None:
@@ -283,7 +291,7 @@ class UnivariateDetector:
             stats = s.stats
             window = self.onset_window
             if window is not None and not _isnan(stats[0]) and not _isnan(s.x):
-                remember_peak_scalar(peak, s.calibrated(), window)
+                remember_peak_scalar(peak, s.calibrated(), window, _deviating(stats, self._now))
             # the first time a seasonal read-out clearly wins (baseline.season_wins)
             if ev.sel != 0.0 and not cals[0].restarted and season_wins(base, ev, SCALAR):
                 for cal in cals:
@@ -434,7 +442,9 @@ class Bank:
         moved = self.state.quantum > 0.0  # before learning, as in the per-row path
         window = self.detector.onset_window
         if window is not None:
-            calibration.remember_peak(self.peak, ARRAY, scores.calibrated, window, scores.warm)
+            calibration.remember_peak(
+                self.peak, ARRAY, scores.calibrated, window, scores.warm, scores.deviating
+            )
         episodic = self.detector._episodic
         first = self.calibrations[0].restarted == 0.0  # before any is restarted below
         wins = np.asarray(season_wins(self.state, ev, ARRAY), dtype=bool)

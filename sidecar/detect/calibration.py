@@ -407,7 +407,10 @@ def onset_score(peak: Peak, xp: Ops, value: Any, window: int) -> Any:
     scores once; `window` samples after it was last reached it is forgotten, and the next
     score is new again (a slowly fading episode may score once per `window`). Counted in
     samples, not time: the best window on the development benchmark was ~48 samples at
-    both 5-minute (4 h) and 30-minute (24 h) steps.
+    both 5-minute (4 h) and 30-minute (24 h) steps. Samples that are still far off their
+    baseline (`remember_peak`'s `hold`) do not count: an episode that lasts, such as a value
+    stuck for a day, scores once, not once every `window` (development benchmark, 5-min,
+    8 seeds: 68.6 -> 69.0, low-FP profile 60.3 -> 61.8, false positives -11%).
     """
     if isinstance(xp, ScalarOps):
         return onset_scalar(peak, value, window)
@@ -420,21 +423,23 @@ def onset_scalar(peak: Peak, value: float, window: int) -> float:
     return value if peak.age >= window or value > peak.value else 0.0
 
 
-def remember_peak(peak: Peak, xp: Ops, value: Any, window: int, mask: Any) -> None:
-    """Update the peak `onset_score` reads with a score just given (where `mask`)."""
+def remember_peak(peak: Peak, xp: Ops, value: Any, window: int, mask: Any, hold: Any) -> None:
+    """Update the peak `onset_score` reads with a score just given (where `mask`); where
+    `hold` (the sample is still far off its baseline) the peak does not age."""
     if isinstance(xp, ScalarOps):
         if mask:
-            remember_peak_scalar(peak, value, window)
+            remember_peak_scalar(peak, value, window, bool(hold))
         return
     m = np.asarray(mask, dtype=bool)
     take = m & ((peak.age >= window) | (value >= peak.value))
+    ages = m & ~np.asarray(hold, dtype=bool)
     peak.value = np.where(take, value, peak.value)
-    peak.age = np.where(take, 0.0, np.where(m, peak.age + 1.0, peak.age))
+    peak.age = np.where(take, 0.0, np.where(ages, peak.age + 1.0, peak.age))
 
 
-def remember_peak_scalar(peak: Peak, value: float, window: int) -> None:
+def remember_peak_scalar(peak: Peak, value: float, window: int, hold: bool) -> None:
     """`remember_peak` for one channel of floats."""
     if peak.age >= window or value >= peak.value:
         peak.value, peak.age = value, 0.0
-    else:
+    elif not hold:
         peak.age += 1.0

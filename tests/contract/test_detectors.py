@@ -123,6 +123,7 @@ def test_vectorised_bank_equals_per_row_path(kind: str, step: float) -> None:
     X[300:320, 1] = np.nan
     X[700, 2] = 1e9
     X[900:, 3] += 50
+    X[1000:1300, 4] = X[1000, 4]  # stuck for a day: an episode the onset peak holds through
     bank = make(kind).bank(n_channels)
     got = np.zeros((n, n_channels))
     lower = np.zeros((n, n_channels))

@@ -46,6 +46,16 @@ def test_an_episode_scores_at_its_start_only() -> None:
     assert int((onset[1201:1260] >= 0.5).sum()) <= 1
 
 
+def test_a_lasting_episode_scores_once() -> None:
+    """A value stuck for a day stays far off its baseline throughout: it scores at its start
+    and not again every WINDOW samples while it lasts."""
+    x = _noise(288 * 8, 5)
+    x[1200:1500] = x[1200]  # stuck for 25 hours
+    onset = _scores(x, WINDOW)
+    assert onset[1200:1220].max() > 0.9
+    assert onset[1200 + 72 : 1500].max() < 0.5  # from 6 hours on (it rises for ~5)
+
+
 def test_a_larger_anomaly_within_the_hold_still_scores() -> None:
     x = _noise(288 * 6, 3)
     x[1200] += 10.0  # 5 sigma
