@@ -51,7 +51,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     vk, penalty = params.variance_k, params.complexity_penalty
     floor_q = params.quantum_floor * s.quantum
     periods, all_bins, eligible_after = params.periods, params.bins, params.eligible_after
-    widths = params.bin_widths
+    widths, stepwise = params.bin_widths, params.stepwise
     t_rel = t - ((t if _isnan(t_first) else t_first) % GRID - 0.5 * GRID)  # t - bin_origin
     n_cand = 1 + len(periods)
     pred: list[Any] = [0.0] * n_cand
@@ -81,7 +81,8 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
             i0 = lo + bins if lo < 0 else lo
             i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
             prof = profs[c]
-            p = p + (1.0 - w) * prof[int(i0)] + w * prof[int(i1)]
+            wr = (0.0 if w < 0.5 else 1.0) if stepwise[c - 1] else w  # = _read_weight
+            p = p + (1.0 - wr) * prof[int(i0)] + wr * prof[int(i1)]
             i0s[c] = i0
             ws[c] = w
         fl = 1e-9 * abs(lev) + 1e-12
@@ -136,6 +137,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     if ok:
         u = r_sel / spread
         u = clip_lo if u < clip_lo else (clip_hi if u > clip_hi else u)
+        u = -z if u < -z else (z if u > z else u)  # no larger than the mixture's deviation
     else:
         u = 0.0
     u1, u2 = s.u1, s.u2
@@ -256,7 +258,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     s_cp, s_cn, s_np, s_nn, s_cv, s_nv = s.cp, s.cn, s.np_, s.nn, s.cv, s.nv
     periods, all_bins = params.periods, params.bins
     relevel_after = params.season_relevel_cycles
-    season_cycles, widths = params.season_cycles, params.bin_widths
+    season_cycles, widths, stepwise = params.season_cycles, params.bin_widths, params.stepwise
     sel = ev.sel
     borrow = params.borrow_first_cycle
     moved = 0.0
@@ -333,9 +335,13 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                     if clip_on:
                         lo, hi = -3.0 * sig, 3.0 * sig
                         own = lo if own < lo else (hi if own > hi else own)
-                prof[near] += own / rank
-                # CONFIRMED / REJECTED (see baseline.learn): the sample before this one
                 x_last = s.x_last
+                if rank == 2.0 and not _isnan(x_last) and abs(x - x_last) <= 3.0 * sig:
+                    # SECOND: it confirms the bin's first sample (see baseline.learn)
+                    prof[near] += (0.5 * (x + x_last) - (lev + b)) - prof[near]
+                else:
+                    prof[near] += own / rank
+                # CONFIRMED / REJECTED (see baseline.learn): the sample before this one
                 if per_bin < SINGLE_BINS and not _isnan(x_last) and s.t_last - t_first < period:
                     confirmed = abs(x - x_last) <= 3.0 * sig
                     if confirmed or abs(s.u1) > 3.0:
@@ -358,6 +364,8 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                     cycles = season_cycles
                 a_s = 1.0 / (per_bin_c * cycles)
                 delta = a_s * (1.0 - al_c) * rc
+                if stepwise[c - 1]:  # = _read_weight
+                    w = 0.0 if w < 0.5 else 1.0
                 prof[int(i0)] += (1.0 - w) * delta
                 prof[int(i1)] += w * delta
         if do:

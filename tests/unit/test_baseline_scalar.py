@@ -51,8 +51,9 @@ def same(a: Any, b: Any) -> bool:
         BaselineParams(periods=(), window=10, warmup=5),
         BaselineParams(periods=(1800.0, 3600.0 * 3), cusum_h=4.0, variance_h=5.0),
         BaselineParams(season_read_cycles=2.0, borrow_first_cycle=False),
+        BaselineParams(periods=(3600.0, 1.5 * 86400.0)),  # longer than a day: read as steps
     ],
-    ids=["default", "hourly-no-warmup", "no-season", "low-thresholds", "cusum-read-outs"],
+    ids=["default", "hourly-no-warmup", "no-season", "low-thresholds", "cusum-read-outs", "steps"],
 )
 @pytest.mark.parametrize("seed", [0, 1])
 def test_scalar_kernel_matches_generic_kernel_bit_for_bit(

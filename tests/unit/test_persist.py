@@ -100,3 +100,37 @@ def test_an_incident_both_statistics_see_scores_once(seed: int) -> None:
     scores = np.array([s.value for s in SeasonalRobustZ(onset_window=48).score_frame(frame)])
     assert scores[1200] > 0.9
     assert int((scores[1201:1215] >= 0.5).sum()) == 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_step_the_daily_profile_knows_does_not_persist(seed: int) -> None:
+    """Business hours (a square wave) whose daily profile a noisy day blurred: the no-season
+    level, smoother on the plateaus, is often read out and lags every step by ~20 sigma for
+    a few samples. The daily profile knows the steps, so they do not count as persisting
+    (before: the statistic at its cap, 6, and scores up to 0.5 at the steps)."""
+    rng = np.random.default_rng(seed)
+    day, n = 86400.0, 288 * 10
+    t = 1_700_000_000.0 - 1_700_000_000.0 % day + 300.0 * np.arange(n)
+    phase = (t % day) / day
+    x = 800.0 + 300.0 * np.where((phase >= 8 / 24) & (phase < 18 / 24), 1.0, -1.0)
+    x += rng.normal(0.0, 30.0, n)
+    noisy = slice(int(4.7 * 288), int(5.9 * 288))
+    x[noisy] += rng.normal(0.0, 120.0, x[noisy].size)  # a day of 4x noise
+    det = SeasonalRobustZ(onset_window=48)
+    edges = [
+        i
+        for i in range(7 * 288, n)
+        if min(abs(phase[i] - 8 / 24), abs(phase[i] - 18 / 24)) * 288 < 4
+    ]
+    persist, scores, none_read = [], [], 0
+    for i in range(n):
+        sample = det._sample("v", float(t[i]), float(x[i]))
+        score = det._column_score("v", sample)
+        det._learn_sample(sample, True)
+        if i in edges:
+            persist.append(sample.ev.persist)
+            scores.append(score.value)
+            none_read += sample.ev.sel == 0.0
+    assert none_read >= 0.05 * len(edges)  # the case: the no-season level read at steps
+    assert max(persist) < 3.0
+    assert max(scores) < 0.2
