@@ -81,7 +81,7 @@ ColumnState = tuple[BaselineState, tuple[Calibration, ...], Peak]
 class _Sample:
     """One column's sample evaluated against its state, shared by scoring and learning."""
 
-    __slots__ = ("_calibrated", "ev", "fits", "state", "stats", "x")
+    __slots__ = ("_calibrated", "deviating", "ev", "fits", "state", "stats", "x")
 
     def __init__(
         self,
@@ -90,8 +90,10 @@ class _Sample:
         stats: tuple[float, ...],
         x: float,
         fits: tuple[bool, ...],
+        deviating: bool,
     ):
         self.state, self.ev, self.stats, self.x, self.fits = state, ev, stats, x, fits
+        self.deviating = deviating  # see _deviating
         self._calibrated: float | None = None
 
     def calibrated(self) -> float:
@@ -253,7 +255,8 @@ class UnivariateDetector:
     def _sample_at(self, st: ColumnState, t: float, v: float) -> _Sample:
         ev = baseline_scalar.evaluate_one(self.params_, st[0], float(t), float(v))
         stats = self._statistics(ev, SCALAR)  # floats on the scalar backend
-        return _Sample(st, ev, stats, float(v), self._fitted(ev, SCALAR))
+        fits = self._fitted(ev, SCALAR)
+        return _Sample(st, ev, stats, float(v), fits, _deviating(stats, self._now))
 
     def _evaluate(self, t: float, x: Mapping[str, float]) -> dict[str, _Sample]:
         """Per column: the evaluated sample (cached until learned, so scoring then learning
@@ -274,7 +277,7 @@ class UnivariateDetector:
         deviating = False
         value = 0.0
         if not _isnan(s.x):  # a gap: no evidence either way
-            deviating = _deviating(stats, self._now)
+            deviating = s.deviating
             value = s.calibrated()
             window = self.onset_window
             if window is not None:
@@ -291,7 +294,7 @@ class UnivariateDetector:
             stats = s.stats
             window = self.onset_window
             if window is not None and not _isnan(stats[0]) and not _isnan(s.x):
-                remember_peak_scalar(peak, s.calibrated(), window, _deviating(stats, self._now))
+                remember_peak_scalar(peak, s.calibrated(), window, s.deviating)
             # the first time a seasonal read-out clearly wins (baseline.season_wins)
             if ev.sel != 0.0 and not cals[0].restarted and season_wins(base, ev, SCALAR):
                 for cal in cals:

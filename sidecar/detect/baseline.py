@@ -340,12 +340,6 @@ def _phase(
     return i0, i1, w
 
 
-def _read_weight(w: Any, stepwise: bool, xp: Ops) -> Any:
-    """The weight of the bin above in a profile's read-out (and learning): `w` interpolates;
-    a `stepwise` profile reads the bin the sample falls in, the nearer of the two."""
-    return xp.where(w < 0.5, 0.0, 1.0) if stepwise else w
-
-
 def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) -> Evaluation:
     """Residual, z and CUSUM read-outs of `x` at `t` against state `s` (does not mutate)."""
     ok = xp.isfinite(x) & (abs(x) < LEARN_LIMIT)
@@ -363,8 +357,10 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         if c:
             period, bins = params.periods[c - 1], params.bins[c - 1]
             i0, i1, w = _phase(t, origin, period, bins, params.bin_widths[c - 1], xp)
-            wr = _read_weight(w, params.stepwise[c - 1], xp)
-            p = p + (1.0 - wr) * xp.gather(s.prof[c], i0) + wr * xp.gather(s.prof[c], i1)
+            if params.stepwise[c - 1]:  # the bin the sample falls in, the nearer of the two
+                p = p + xp.gather(s.prof[c], xp.where(w < 0.5, i0, i1))
+            else:
+                p = p + (1.0 - w) * xp.gather(s.prof[c], i0) + w * xp.gather(s.prof[c], i1)
             i0s.append(i0)
             ws.append(w)
         else:
@@ -704,9 +700,11 @@ def learn(
                 fix = decides & (confirmed | rejected)
                 base = s.lev[c] + s.b[c]
                 xp.scatter_add(s.prof[c], last, xp.where(fix, (target - base) - was, 0.0))
-            wr = _read_weight(w, params.stepwise[c - 1], xp)
-            xp.scatter_add(s.prof[c], i0, (1.0 - wr) * delta)
-            xp.scatter_add(s.prof[c], i1, wr * delta)
+            if params.stepwise[c - 1]:
+                xp.scatter_add(s.prof[c], near, delta)
+            else:
+                xp.scatter_add(s.prof[c], i0, (1.0 - w) * delta)
+                xp.scatter_add(s.prof[c], i1, w * delta)
         lev_next = xp.where(do, lev_new, xp.where(track, lev_tracked, s.lev[c]))
         m = xp.where(first, 0.0, (lev_next - s.lev[c]) / sig)
         moved = xp.where(ev.sel == float(c), xp.clip(m, -DRIFT_STEP, DRIFT_STEP), moved)

@@ -81,8 +81,10 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
             i0 = lo + bins if lo < 0 else lo
             i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
             prof = profs[c]
-            wr = (0.0 if w < 0.5 else 1.0) if stepwise[c - 1] else w  # = _read_weight
-            p = p + (1.0 - wr) * prof[int(i0)] + wr * prof[int(i1)]
+            if stepwise[c - 1]:  # the bin the sample falls in
+                p = p + prof[int(i0 if w < 0.5 else i1)]
+            else:
+                p = p + (1.0 - w) * prof[int(i0)] + w * prof[int(i1)]
             i0s[c] = i0
             ws[c] = w
         fl = 1e-9 * abs(lev) + 1e-12
@@ -364,10 +366,11 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                     cycles = season_cycles
                 a_s = 1.0 / (per_bin_c * cycles)
                 delta = a_s * (1.0 - al_c) * rc
-                if stepwise[c - 1]:  # = _read_weight
-                    w = 0.0 if w < 0.5 else 1.0
-                prof[int(i0)] += (1.0 - w) * delta
-                prof[int(i1)] += w * delta
+                if stepwise[c - 1]:
+                    prof[int(i0 if w < 0.5 else i1)] += delta
+                else:
+                    prof[int(i0)] += (1.0 - w) * delta
+                    prof[int(i1)] += w * delta
         if do:
             if first:
                 levs[c] = x + shift
