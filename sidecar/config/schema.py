@@ -213,7 +213,7 @@ class ChangePointDetector(_UnivariateParams):
 class EnsembleDetector(_UnivariateParams):
     """Point deviations, sustained changes and the drift read from one baseline pass at every
     sampling interval. On the development benchmark it loses to the default at 5 and 15
-    minutes (NAB-style, mean of 8 seeds at 5 minutes: 62.3 vs 68.6); from 30 minutes the
+    minutes (NAB-style, mean of 8 seeds at 5 minutes: 62.7 vs 70.1); from 30 minutes the
     default reads the CUSUM too."""
 
     kind: Literal["ensemble"] = Field(description="Selects this detector.")
