@@ -648,58 +648,60 @@ def learn(
             i1 = xp.where(i0 + 1 >= bins, i0 + 1 - bins, i0 + 1)
             below = w < 0.5
             near = xp.where(below, i0, i1)
-            into = xp.where(below, w + 0.5, w - 0.5)  # how far into its nearest bin
-            fresh = gap > into * width + 0.5 * dt_c  # the last sample was not in it
-            rank = xp.where(fresh, 1.0, xp.floor(into * per_bin + RANK_SLACK) + 1.0)
-            # a bin's first sample sets it: there is no mean to clip against yet, so it is
-            # taken as clipped at 3 sigma around the no-season prediction (`tamed`: a first-
-            # day outlier otherwise stayed in the profile for weeks, later cycles learning
-            # it off 3 sigma at a time); later samples are clipped around the bin's mean
-            first_in_bin = rank == 1.0
-            own = xp.where(first_in_bin, tamed, ev.x) - (
-                s.lev[c] + s.b[c] + xp.gather(s.prof[c], near)
-            )
-            own = xp.where(
-                clip_on & xp.not_(first_in_bin), xp.clip(own, -3.0 * sig, 3.0 * sig), own
-            )
-            # SECOND. A bin's second sample within 3 sigma of its first confirms it: the bin
-            # becomes the mean of the two as they were. A weekend starting with a weekly bin
-            # had its first sample tamed to Friday's level and the rest clipped around that,
-            # 3 sigma at a time: the bin held 55-70% of the step after its first week
-            # (development benchmark, 8 seeds: 5-min 69.94 -> 70.05; 15-min 68.39 -> 68.71).
-            second = (rank == 2.0) & (abs(ev.x - s.x_last) <= 3.0 * sig)  # False if x_last NaN
-            mean2 = (0.5 * (ev.x + s.x_last) - (s.lev[c] + s.b[c])) - xp.gather(s.prof[c], near)
-            own = xp.where(second, mean2, own / rank)
-            xp.scatter_add(s.prof[c], near, xp.where(learning & means, own, 0.0))
-            # CONFIRMED / REJECTED. With about one sample a bin, the sample before this one
-            # set its bin alone, `tamed`, so the first sample after a step was clipped to the
-            # old level (17 sigma off a week later: later cycles learn 3 sigma at a time).
-            # This sample decides: within 3 sigma of it, that bin becomes the sample as it
-            # was (a step is learned as a step on day one); far from it while it was itself
-            # over 3 sigma off the read-out, it was an outlier, and the bin becomes the
-            # median of the two samples and the no-season prediction (a 10^4 outlier left
-            # 17 sigma behind, clipped). The bin is replaced by adding the difference, as the
-            # per-row kernel does, bit for bit.
-            single = learning & means & (per_bin < SINGLE_BINS)
-            if xp.any_(single):  # first cycles only: most steps of most channels skip this
-                origin = bin_origin(t, s.t_first, xp)  # as `evaluate` used
-                t_last = xp.where(xp.isnan(s.t_last), t, s.t_last)
-                last = xp.floor(((t_last - origin) % period) / width)  # its nearest bin
-                last = xp.where(last >= bins, last - bins, last)
-                decides = (
-                    single
-                    & xp.not_(xp.isnan(s.x_last))
-                    & (s.t_last - t_first < period)
-                    & (last != near)
+            by_mean = learning & means
+            if xp.any_(by_mean):  # first cycles only: most steps of most channels skip this
+                into = xp.where(below, w + 0.5, w - 0.5)  # how far into its nearest bin
+                fresh = gap > into * width + 0.5 * dt_c  # the last sample was not in it
+                rank = xp.where(fresh, 1.0, xp.floor(into * per_bin + RANK_SLACK) + 1.0)
+                # a bin's first sample sets it: there is no mean to clip against yet, so it is
+                # taken as clipped at 3 sigma around the no-season prediction (`tamed`: a first-
+                # day outlier otherwise stayed in the profile for weeks, later cycles learning
+                # it off 3 sigma at a time); later samples are clipped around the bin's mean
+                first_in_bin = rank == 1.0
+                own = xp.where(first_in_bin, tamed, ev.x) - (
+                    s.lev[c] + s.b[c] + xp.gather(s.prof[c], near)
                 )
-                confirmed = abs(ev.x - s.x_last) <= 3.0 * sig
-                rejected = xp.not_(confirmed) & (abs(s.u1) > 3.0)
-                median = _median3(xp, ev.pred[0], ev.x, s.x_last)
-                target = xp.where(confirmed, s.x_last, median)
-                was = xp.gather(s.prof[c], last)
-                fix = decides & (confirmed | rejected)
-                base = s.lev[c] + s.b[c]
-                xp.scatter_add(s.prof[c], last, xp.where(fix, (target - base) - was, 0.0))
+                own = xp.where(
+                    clip_on & xp.not_(first_in_bin), xp.clip(own, -3.0 * sig, 3.0 * sig), own
+                )
+                # SECOND. A bin's second sample within 3 sigma of its first confirms it: the bin
+                # becomes the mean of the two as they were. A weekend starting with a weekly bin
+                # had its first sample tamed to Friday's level and the rest clipped around that,
+                # 3 sigma at a time: the bin held 55-70% of the step after its first week
+                # (development benchmark, 8 seeds: 5-min 69.94 -> 70.05; 15-min 68.39 -> 68.71).
+                second = (rank == 2.0) & (abs(ev.x - s.x_last) <= 3.0 * sig)  # False if x_last NaN
+                mean2 = (0.5 * (ev.x + s.x_last) - (s.lev[c] + s.b[c])) - xp.gather(s.prof[c], near)
+                own = xp.where(second, mean2, own / rank)
+                xp.scatter_add(s.prof[c], near, xp.where(by_mean, own, 0.0))
+                # CONFIRMED / REJECTED. With about one sample a bin, the sample before this one
+                # set its bin alone, `tamed`, so the first sample after a step was clipped to the
+                # old level (17 sigma off a week later: later cycles learn 3 sigma at a time).
+                # This sample decides: within 3 sigma of it, that bin becomes the sample as it
+                # was (a step is learned as a step on day one); far from it while it was itself
+                # over 3 sigma off the read-out, it was an outlier, and the bin becomes the
+                # median of the two samples and the no-season prediction (a 10^4 outlier left
+                # 17 sigma behind, clipped). The bin is replaced by adding the difference, as the
+                # per-row kernel does, bit for bit.
+                single = by_mean & (per_bin < SINGLE_BINS)
+                if xp.any_(single):  # about one sample a bin
+                    origin = bin_origin(t, s.t_first, xp)  # as `evaluate` used
+                    t_last = xp.where(xp.isnan(s.t_last), t, s.t_last)
+                    last = xp.floor(((t_last - origin) % period) / width)  # its nearest bin
+                    last = xp.where(last >= bins, last - bins, last)
+                    decides = (
+                        single
+                        & xp.not_(xp.isnan(s.x_last))
+                        & (s.t_last - t_first < period)
+                        & (last != near)
+                    )
+                    confirmed = abs(ev.x - s.x_last) <= 3.0 * sig
+                    rejected = xp.not_(confirmed) & (abs(s.u1) > 3.0)
+                    median = _median3(xp, ev.pred[0], ev.x, s.x_last)
+                    target = xp.where(confirmed, s.x_last, median)
+                    was = xp.gather(s.prof[c], last)
+                    fix = decides & (confirmed | rejected)
+                    base = s.lev[c] + s.b[c]
+                    xp.scatter_add(s.prof[c], last, xp.where(fix, (target - base) - was, 0.0))
             if params.stepwise[c - 1]:
                 xp.scatter_add(s.prof[c], near, delta)
             else:
