@@ -19,6 +19,7 @@ from sidecar.detect.baseline import (
     _Z_CAP,
     DAY,
     DRIFT_STEP,
+    FROZEN_STUCK,
     GRID,
     LEARN_LIMIT,
     MEAN_BINS,
@@ -265,7 +266,8 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     borrow = params.borrow_first_cycle
     moved = 0.0
     tamed = 0.0
-    for c in range(len(resids)):
+    frozen = ev.same and ev.stuck >= FROZEN_STUCK  # FROZEN (see baseline.learn)
+    for c in range(0 if frozen else len(resids)):  # the candidates neither learn nor track it
         r, sig = resids[c], sigmas[c]
         if clip_on:
             lo, hi = -3.0 * sig, 3.0 * sig
