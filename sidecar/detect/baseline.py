@@ -645,7 +645,8 @@ def learn(
             # after one week (0.3-0.9 now) and was read out on no sample of the second.
             # (Development benchmark, 8 seeds: 5-min 68.9 -> 70.4, false positives 2,654 ->
             # 2,276; 30-min 65.3 -> 67.3; 15-min 66.5 -> 67.4; hourly unchanged.)
-            # Sparser bins are learned two at a time by interpolation, and their first two
+            # Sparser bins are learned two at a time by interpolation (a `stepwise` profile's
+            # one at a time: the bin the sample falls in), and their first two
             # cycles learn all of the way: the first against a level that is still a running
             # mean, the second replaces it. Decaying that first error as 1/k left 12 sigma on
             # day 3 for a daily amplitude of 37 sigma.
