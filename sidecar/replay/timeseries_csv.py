@@ -13,11 +13,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sidecar.errors import InputError
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 __all__ = ["CsvBatch", "CsvRow", "parse_timestamp", "read_batches", "read_rows"]
 
@@ -80,7 +84,7 @@ def read_batches(fh: Iterable[str], name: str, size: int) -> tuple[list[str], It
     return cols, _batches(reader, name, ti, vi, len(cols), size)
 
 
-def _open(fh: Iterable[str], name: str) -> tuple[list[str], Iterator[list[str]], int, int]:
+def _open(fh: Iterable[str], name: str) -> tuple[list[str], Reader, int, int]:
     """The stripped header, the CSV reader after it, and the timestamp and value columns."""
     reader = csv.reader(fh)
     try:
@@ -99,15 +103,15 @@ def _open(fh: Iterable[str], name: str) -> tuple[list[str], Iterator[list[str]],
 
 
 def _batches(
-    reader: Iterator[list[str]], name: str, ti: int, vi: int, width: int, size: int
+    reader: Reader, name: str, ti: int, vi: int, width: int, size: int
 ) -> Iterator[CsvBatch]:
     line = 1  # of the last record read
     last = -math.inf
     while True:
         try:
             records = list(islice(reader, size))
-        except csv.Error as exc:
-            raise InputError(name, line + 1, f"unreadable CSV: {exc}") from None
+        except csv.Error as exc:  # on the line the reader stopped at, not the batch's first
+            raise InputError(name, reader.line_num, f"unreadable CSV: {exc}") from None
         if not records:
             return
         batch = _plain(records, ti, vi, width, last)

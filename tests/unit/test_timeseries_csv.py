@@ -60,6 +60,10 @@ def test_batches_hold_the_rows_read_rows_reads(size: int) -> None:
         ("timestamp,value\n1,2\n3,2\n5,3\n4,4\n", "in.csv:5: timestamps must increase"),
         ("timestamp,value\n1,2\n2,3\n3,4\n4\n", "in.csv:5: expected 2 fields, found 1"),
         ("timestamp,value\n1,2\n2,3\ninf,4\n", "in.csv:4: timestamp is not finite"),
+        (  # the CSV reader itself fails, mid-batch
+            'timestamp,value\n1,2\n2,3\n3,4\n4,5\n5,"' + "9" * 200_000 + '"\n6,7\n',
+            "in.csv:6: unreadable CSV: field larger than field limit",
+        ),
     ],
 )
 @pytest.mark.parametrize("size", [1, 2, 3, 100])
