@@ -21,9 +21,17 @@ module still computes what its source does."""
 def _extensions() -> list[Extension]:
     if os.environ.get("SIDECAR_PURE_PYTHON"):
         return []
-    from mypyc.build import mypycify
-
-    extensions: list[Extension] = mypycify(COMPILED, opt_level="3")
+    try:  # mypy is a build requirement; without build isolation it may be missing
+        from mypy.errors import CompileError
+        from mypyc.build import mypycify
+    except ImportError:
+        print("setup.py: mypyc not found; the kernel stays plain Python")
+        return []
+    try:
+        extensions: list[Extension] = mypycify(COMPILED, opt_level="3")
+    except (CompileError, SystemExit) as exc:  # mypyc exits on a type error a new mypy may find
+        print(f"setup.py: mypyc failed ({exc}); the kernel stays plain Python")
+        return []
     for ext in extensions:
         ext.optional = True  # a failed compile leaves the pure-Python module in place
     return extensions
