@@ -17,6 +17,7 @@ from sidecar.detect.baseline import (
     _CLIP_AFTER,
     _REL_CAP,
     _Z_CAP,
+    BIAS_RATE,
     DAY,
     DRIFT_STEP,
     FROZEN_STUCK,
@@ -257,7 +258,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     k, h, vk, vh = params.cusum_k, params.cusum_h, params.variance_k, params.variance_h
     x = ev.x
     resids, sigmas, cps, cns, cvs = ev.resid, ev.sigma, ev.cp, ev.cn, ev.cv
-    levs, trends, errs, perfs, profs = s.lev, s.b, s.err, s.perf, s.prof
+    levs, trends, errs, perfs, profs, biases = s.lev, s.b, s.err, s.perf, s.prof, s.bias
     s_cp, s_cn, s_np, s_nn, s_cv, s_nv = s.cp, s.cn, s.np_, s.nn, s.cv, s.nv
     periods, all_bins = params.periods, params.bins
     relevel_after = params.season_relevel_cycles
@@ -269,19 +270,20 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     frozen = ev.same and ev.stuck >= FROZEN_STUCK  # FROZEN (see baseline.learn)
     for c in range(0 if frozen else len(resids)):  # the candidates neither learn nor track it
         r, sig = resids[c], sigmas[c]
+        abs_p = abs_r = abs(r)
+        if c:  # BIAS_RATE: a seasonal candidate's spread around its recent mean residual
+            abs_r = abs(r - biases[c])
         if clip_on:
             lo, hi = -3.0 * sig, 3.0 * sig
             rc = lo if r < lo else (hi if r > hi else r)
-            abs_p = abs_r = abs(r)
             cap = 4.0 * sig
             if not abs_r <= cap:
                 abs_r = cap
-                cap = PERF_CAP * sig
-                if not abs_p <= cap:
-                    abs_p = cap
+            cap = PERF_CAP * sig
+            if not abs_p <= cap:
+                abs_p = cap
         else:
             rc = r
-            abs_p = abs_r = abs(r)
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
             period, bins, width = periods[c - 1], all_bins[c - 1], widths[c - 1]
             dt_c = new_dt if dt_known else period
@@ -386,6 +388,9 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             if c and elapsed < period and borrow and anchored and period <= DAY:  # BORROWED
                 errs[c] = errs[0]
                 perfs[c] = perfs[0]
+            if c and not first:
+                bias = biases[c]
+                biases[c] = bias + BIAS_RATE * (rc - bias)
         else:
             levs[c] = lev + b + shift
             trends[c] = damping * b

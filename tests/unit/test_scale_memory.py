@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
-from sidecar.detect.baseline import BaselineParams, evaluate, learn, new_state
+from sidecar.detect.baseline import DAY, BaselineParams, evaluate, learn, new_state
 from sidecar.detect.ops import SCALAR
 
 
@@ -47,3 +48,27 @@ def test_from_thirty_minutes_on_the_scale_learns_as_fast_as_the_level() -> None:
     assert np.array_equal(hourly[0], hourly[1])  # a day caps the memory: window alone spans more
     five_min = [_sigmas(p, 300.0, x) for p in (default, quick)]
     assert not np.array_equal(five_min[0], five_min[1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_profile_off_for_days_does_not_take_its_bias_into_its_scale(seed: int) -> None:
+    """A young daily profile (too young to re-level) is 20 sigma off through a 2-day
+    weekend. Its scale measures the spread around its recent mean residual (BIAS_RATE), so
+    after the weekend it is back near the noise: measured around 0 it held the weekend's
+    bias, 4 times the noise on the day after and 3 times the day after that."""
+    step = 300.0
+    t = 1_700_000_000.0 + step * np.arange(int(6 * DAY / step))
+    x = 100.0 + 10.0 * np.sin(2 * np.pi * t / DAY)
+    x += np.random.default_rng(seed).normal(0.0, 1.0, t.size)  # noise sigma 1
+    day = (t - t[0]) // DAY
+    x[(day == 2) | (day == 3)] *= 0.8  # 20 sigma lower, before re-levelling may start
+    params = BaselineParams(periods=(DAY,))
+    state = new_state(params, SCALAR)
+    daily_sigma = []
+    for ti, xi in zip(t.tolist(), x.tolist(), strict=True):
+        ev = evaluate(params, state, SCALAR, ti, xi)
+        daily_sigma.append(ev.sigma[1])
+        learn(params, state, SCALAR, ev)
+    sigma = np.array(daily_sigma)
+    assert sigma[day == 4].mean() < 2.5  # measured 2.0 (4.0-4.6 around 0)
+    assert sigma[day == 5].max() < 2.0  # measured 1.6-1.7 (2.9-3.1 around 0)
