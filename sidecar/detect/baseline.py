@@ -79,11 +79,12 @@ A young or outdated profile is off by the same amount for hours (the first weeke
 weekly series, the bins a season break taught): measured around 0, its scale took that
 bias in and stayed 2-5 times the noise for a day after (a 7-sigma spike then read as 3),
 where its selection error alone already keeps a biased profile out of the read-out.
-(Development benchmark, 8 seeds: 5-min 70.84 -> 71.76, 15-min 69.83 -> 70.10, 30-min
-71.31 -> 71.40, hourly 73.75 -> 74.24; AR(0.7) noise, 5-min: 69.67 -> 70.24. Rates 0.05 /
-0.1 / 0.2 / 0.3 / 0.5 at 5 minutes: 71.29 / 71.76 / 71.67 / 72.03 / 71.35; 0.3 lost 1.1
-at 30 minutes and raised the crane-cpu false alarms by a quarter, 0.1 by a tenth. The
-no-season candidate measured the same way: 70.61.)"""
+(Development benchmark, 8 seeds: 5-min 70.84 -> 71.76, 15-min 69.83 -> 70.51, 30-min
+71.31 -> 71.53, hourly 73.75 -> 74.35; with AR(0.7) noise, 5-min: 69.67 -> 70.17. Rates
+0.05 / 0.1 / 0.2 / 0.3 / 0.5 at 5 minutes: 71.29 / 71.76 / 71.67 / 72.03 / 71.35; but 0.3
+lost 1.1 at 30 minutes and raised the crane-cpu false alarms by a quarter, 0.1 by a tenth
+(0.26 -> 0.29 a day at the default threshold). The no-season candidate's scale measured
+the same way too: 70.61.)"""
 DRIFT_STEP = 1.0
 """One sample moves the drift by at most this many sigma. A ramp moves the level by a
 fraction of a sigma per sample (and re-levels by ~1); a level shift re-levels by its whole
