@@ -77,8 +77,9 @@ BIAS_RATE = 0.1
 (`BaselineState.bias`, an EWMA at this rate per sample: about 10 samples), not around 0.
 A young or outdated profile is off by the same amount for hours (the first weekend of a
 weekly series, the bins a season break taught): measured around 0, its scale took that
-bias in and stayed 2-5 times the noise for a day after (a 7-sigma spike then read as 3),
-where its selection error alone already keeps a biased profile out of the read-out.
+bias in and stayed 4 times the noise the day after a 2-day weekend and 3 times the day
+after that (2 and 1.6 now); its selection error alone keeps a biased profile out of the
+read-out meanwhile.
 (Development benchmark, 8 seeds: 5-min 70.84 -> 71.76, 15-min 69.83 -> 70.51, 30-min
 71.31 -> 71.53, hourly 73.75 -> 74.35; with AR(0.7) noise, 5-min: 69.67 -> 70.17. Rates
 0.05 / 0.1 / 0.2 / 0.3 / 0.5 at 5 minutes: 71.29 / 71.76 / 71.67 / 72.03 / 71.35; but 0.3
