@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import os
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import numpy as np
 
 from sidecar.detect import base, baseline_scalar
 from sidecar.detect.base import UnivariateDetector
+from sidecar.detect.compiled import kernel_is_compiled, plain_python_kernel
 from sidecar.detect.registry import make_detector
 from sidecar.replay.score import score_csv
 
@@ -44,14 +44,9 @@ def _startup(args: list[str], repeat: int = 5) -> float:
 
 
 @contextmanager
-def plain_python_kernel() -> Iterator[None]:
+def plain_python_detectors() -> Iterator[None]:
     """The detectors run `baseline_scalar.py` as plain Python, not its compiled module."""
-    path = Path(baseline_scalar.__file__).with_name("baseline_scalar.py")
-    spec = importlib.util.spec_from_file_location("baseline_scalar_source", path)
-    assert spec is not None and spec.loader is not None
-    source = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(source)
-    base.baseline_scalar = source  # type: ignore[attr-defined]  # the module base.py calls
+    base.baseline_scalar = plain_python_kernel()  # type: ignore[attr-defined]  # what base.py calls
     try:
         yield
     finally:
@@ -90,10 +85,10 @@ def cli() -> None:
             f"sidecar score: {speed:,.0f} rows/CPU-s; plain csv copy {copy:,.0f} rows/CPU-s "
             f"(score costs {copy / speed:.1f}x the copy)"
         )
-        if baseline_scalar.__file__.endswith(".py"):
+        if not kernel_is_compiled():
             print("kernel: plain Python (not compiled: see setup.py)")
             return
-        with plain_python_kernel():
+        with plain_python_detectors():
             _, plain = _score_speed(src, out)
         print(
             f"kernel: compiled by mypyc; its source as plain Python {plain:,.0f} rows/CPU-s "

@@ -7,31 +7,19 @@ the tests comparing kernels quietly running the old one.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from sidecar.detect import baseline_scalar
 from sidecar.detect.baseline import BaselineParams, BaselineState, new_state
+from sidecar.detect.compiled import kernel_is_compiled, plain_python_kernel
 from sidecar.detect.ops import SCALAR
 from tests.unit.test_baseline_scalar import hostile_stream, same
 
-COMPILED = not baseline_scalar.__file__.endswith(".py")
+COMPILED = kernel_is_compiled()
 REBUILD = "the compiled kernel is stale: rebuild it with scripts/setup"
-
-
-def source_module() -> ModuleType:
-    """`baseline_scalar.py` run as plain Python, beside whatever `import` found."""
-    path = Path(baseline_scalar.__file__).with_name("baseline_scalar.py")
-    spec = importlib.util.spec_from_file_location("baseline_scalar_source", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_kernel_is_compiled_where_a_compiler_is_present() -> None:
@@ -47,7 +35,7 @@ def test_the_kernel_is_compiled_where_a_compiler_is_present() -> None:
     ids=["default", "steps"],
 )
 def test_the_compiled_kernel_computes_what_its_source_does(params: BaselineParams) -> None:
-    source = source_module()
+    source = plain_python_kernel()
     assert source.evaluate_one is not baseline_scalar.evaluate_one  # two modules, not one
     t, x, track = hostile_stream(3)
     compiled_state, source_state = new_state(params, SCALAR), new_state(params, SCALAR)
