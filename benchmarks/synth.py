@@ -31,6 +31,8 @@ KINDS = (
     "season_break",
 )
 DAY = 86400.0
+OTHER_PERIODS = (1800.0, 3600.0, 5400.0, 7200.0, 18000.0, 25200.0, 28800.0, 36000.0, 43200.0)
+"""Cycle lengths of `cycles="other"` corpora: cron and batch jobs, shifts, twice a day."""
 
 
 @dataclass
@@ -61,14 +63,17 @@ def make_series(
     n: int = 4032,
     step: float = 300.0,
     n_anomalies: int | None = None,
+    cycles: str = "day",
 ) -> Labelled:
-    """One labelled series of `n` samples nominally `step` seconds apart."""
+    """One labelled series of `n` samples nominally `step` seconds apart. `cycles="other"`
+    repeats its cycle every one of OTHER_PERIODS instead of every day (weekends stay)."""
     t0 = 1_700_000_000.0 + float(rng.integers(0, 7)) * DAY
     t = t0 + step * np.arange(n, dtype=np.float64)
     pattern = rng.choice(["seasonal", "seasonal", "weekly", "trend", "noise", "counter", "flat"])
     level = float(rng.uniform(5, 1000))
     sigma = level * float(rng.uniform(0.01, 0.06))
-    phase = (t % DAY) / DAY
+    period = DAY if cycles == "day" else float(rng.choice(OTHER_PERIODS))
+    phase = (t % period) / period
     base = np.full(n, level)
     if pattern in ("seasonal", "weekly", "trend"):
         amp = level * float(rng.uniform(0.1, 0.6))
@@ -165,8 +170,8 @@ def _sampling_faults(
 
 
 def make_corpus(
-    seed: int = 7, count: int = 60, n: int = 4032, step: float = 300.0
+    seed: int = 7, count: int = 60, n: int = 4032, step: float = 300.0, cycles: str = "day"
 ) -> list[Labelled]:
     """`count` series; the same seed always gives the same corpus."""
     rng = np.random.default_rng(seed)
-    return [make_series(rng, f"synth{i:03d}", n, step) for i in range(count)]
+    return [make_series(rng, f"synth{i:03d}", n, step, cycles=cycles) for i in range(count)]

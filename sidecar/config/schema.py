@@ -170,9 +170,12 @@ class Settings(_Strict):
 class _UnivariateParams(_Strict):
     season: Season = Field(
         default="auto",
-        description="Season length (`1d`, `1w`, ...), `none`, or `auto`: a day and a week are "
-        "tried and the one that explains the data best is used (a period only once seen in "
-        "full after the first half of the shortest: 1.5 days, 7.5 days).",
+        description="Season length (`1d`, `1w`, ...), `none`, or `auto`: a day, a week and a "
+        "period found in the series' own recent history (any other cycle of four samples to "
+        "14 hours at 5-minute sampling, to 7 days at hourly: a batch job, a shift, a cron) are "
+        "tried and the one that explains the data best is used (a day or a week only once "
+        "seen in full after the first half of the shortest: 1.5 days, 7.5 days; a found "
+        "period once the history holds three cycles).",
     )
     window: PositiveInt = Field(
         default=120,

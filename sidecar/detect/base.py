@@ -207,6 +207,7 @@ class UnivariateDetector:
             warmup=self.warmup,
             season_read_cycles=self.season_read_cycles,
             borrow_first_cycle=self.borrow_first_cycle,
+            find_period=self.season == "auto",  # `other` seasonality, found in the data
         )
 
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:

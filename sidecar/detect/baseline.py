@@ -25,6 +25,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from sidecar.detect.periodicity import FOUND_BINS, new_history, remember, remember_one
+
 __all__ = [
     "CUSUM_TO_Z",
     "SCALE_MEMORY",
@@ -145,6 +147,11 @@ class BaselineParams:
     only this sum sees it (development benchmark, 5-min, mean of 8 seeds: trend changes
     found 53 -> 78 of 139; 0.3 / 0.4 / 0.6 / 0.8 / 1.0 scored 64.6 / 64.8 / 65.4 / 65.0 /
     64.7, 0.6 above 0.4 on 7 of the 8 seeds; neutral at 15 to 60 minutes)."""
+    find_period: bool = False
+    """Run one more seasonal candidate whose period is found in the channel's own recent
+    history (periodicity.py: 20 minutes to 14 hours, not within 5% of `periods`): the
+    `other` seasonality of `season: auto`. Its profile starts folded from that history, so
+    it competes from the moment it is found (FOUND)."""
     quantum_floor: float = 0.5
     """Sigma never drops below this fraction of the series' smallest step (its resolution):
     an integer gauge that sits still and blips by 1 now and then is not alarming each time."""
@@ -152,6 +159,10 @@ class BaselineParams:
     """Each sample of an unchanged value counts this many sigma, times how rarely the series
     repeats a value: three identical samples of a series that never repeats read as 6."""
 
+    candidates: int = field(init=False)
+    """Candidate models: no season, one per period, and the found one (`find_period`)."""
+    found: int = field(init=False)
+    """Index of the found-period candidate (the last), 0 without one."""
     bins: tuple[int, ...] = field(init=False)
     """Profile bins per period: 5-minute bins for a day, 30-minute for longer periods."""
     bin_widths: tuple[float, ...] = field(init=False)
@@ -185,6 +196,9 @@ class BaselineParams:
             for p in self.periods
         )
         object.__setattr__(self, "bins", bins)
+        found = 1 + len(self.periods) if self.find_period else 0
+        object.__setattr__(self, "found", found)
+        object.__setattr__(self, "candidates", 1 + len(self.periods) + int(self.find_period))
         object.__setattr__(self, "stepwise", tuple(p > DAY for p in self.periods))
         object.__setattr__(
             self, "bin_widths", tuple(p / b for p, b in zip(self.periods, bins, strict=True))
@@ -210,12 +224,22 @@ class BaselineState:
         "drift",
         "dt",
         "err",
+        "hbucket",
+        "hclosed",
+        "hcount",
+        "hist",
+        "hoff",
+        "hphase",
+        "hsum",
+        "hwidth",
         "lev",
         "n",
         "nn",
         "np_",
         "nv",
+        "pbins",
         "perf",
+        "period",
         "prof",
         "quantum",
         "rep",
@@ -229,7 +253,7 @@ class BaselineState:
 
     def __init__(self, params: BaselineParams, xp: Ops, n: int | None) -> None:
         size = 0 if n is None else n
-        cands = 1 + len(params.periods)
+        cands = params.candidates
 
         def zeros() -> Any:  # a new array each time: learn() may update arrays in place
             return xp.full(size, 0.0)
@@ -261,6 +285,21 @@ class BaselineState:
         self.prof: list[Any] = [None] + [xp.profile(size, b) for b in params.bins]
         # a seasonal candidate's recent mean residual, which its scale is measured around
         self.bias: list[Any] = [None] + [zeros() for _ in params.periods]
+        # FOUND: the found period (0 = none yet), its profile and the history it is found in
+        self.period = zeros()
+        self.pbins = zeros()  # bins of its profile: a sampling interval each, up to FOUND_BINS
+        self.hoff = zeros()  # where in its bucket a sample falls (the profile's bins centre there)
+        self.hist: Any = None
+        self.hbucket = xp.full(size, math.nan)  # the open bucket: its number (t // hwidth)
+        self.hsum = zeros()  # its samples' sum and count
+        self.hcount = zeros()
+        self.hclosed = zeros()  # buckets closed since the first
+        self.hphase = zeros()  # where in CHECK_EVERY this channel's looks fall
+        self.hwidth = zeros()  # seconds per bucket (0 = not chosen yet)
+        if params.find_period:
+            self.prof.append(xp.profile(size, FOUND_BINS))
+            self.bias.append(zeros())
+            self.hist = new_history(n)
 
     def nbytes(self) -> int:
         """Bytes held by array state (0 for the scalar backend's floats)."""
@@ -376,10 +415,20 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
     sel: Any = 0.0
     effs: list[Any] = []
     eligibles: list[Any] = []
-    for c in range(1 + len(params.periods)):
+    found = params.found
+    for c in range(params.candidates):
         lev, b = s.lev[c], s.b[c]
         p = lev + b
-        if c:
+        if c == found and c:  # FOUND: bins on the clock, the period per channel
+            live = s.period > 0.0
+            period = xp.where(live, s.period, DAY)
+            bins_f = xp.where(live, s.pbins, float(FOUND_BINS))
+            width = period / bins_f
+            i0, i1, w = _phase(t, s.hoff - 0.5 * width, period, bins_f, width, xp)
+            p = p + (1.0 - w) * xp.gather(s.prof[c], i0) + w * xp.gather(s.prof[c], i1)
+            i0s.append(i0)
+            ws.append(w)
+        elif c:
             period, bins = params.periods[c - 1], params.bins[c - 1]
             i0, i1, w = _phase(t, origin, period, bins, params.bin_widths[c - 1], xp)
             if params.stepwise[c - 1]:  # the bin the sample falls in, the nearer of the two
@@ -402,6 +451,12 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         pred.append(p)
         resid.append(r)
         sigma.append(sig)
+        if c == found and c:  # not found yet: fixed read-outs, nothing learned from them
+            live = s.period > 0.0
+            for out, empty in ((pred, 0.0), (resid, 0.0), (sigma, 1.0), (i0s, 0.0), (ws, 0.0)):
+                out[-1] = xp.where(live, out[-1], empty)
+            for out in (cps, cns, cvs):
+                out[-1] = xp.where(live, out[-1], 0.0)
         eff = s.perf[c] * (1.0 + params.complexity_penalty * c)
         effs.append(eff)
         if c == 0:
@@ -411,7 +466,8 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
             # no minimum sampling rate: samples at the same phases every period learn
             # exactly the bins that are read (hourly data has a daily cycle too), and a
             # profile with unlearned bins loses on recent error anyway
-            eligible = elapsed >= params.eligible_after[c - 1]
+            # FOUND: its profile is folded from history, so it competes once found
+            eligible = s.period > 0.0 if c == found else elapsed >= params.eligible_after[c - 1]
             eligibles.append(eligible)
             better = eligible & (eff < best_eff)
             best_eff = xp.where(better, eff, best_eff)
@@ -574,18 +630,30 @@ def learn(
     al_scale = xp.maximum(_rate(xp, a, inv_n, new_dt, dt_known, SCALE_MEMORY), params.alpha_scale)
     moved: Any = 0.0  # the read-out candidate's level move (the drift's step)
     tamed: Any = 0.0
+    found = params.found
     for c in range(len(ev.pred)):
+        do_k, track_k, seen_k = do_c, track_c, seen_c
+        elapsed = t - t_first
+        if c == found and c:  # FOUND: only where a period is found; past its first cycles
+            live = s.period > 0.0
+            do_k, track_k, seen_k = do_c & live, track_c & live, seen_c & live
+            elapsed = xp.where(live, math.inf, 0.0)  # steady: not held, learns 1/season_cycles
         r, sig = ev.resid[c], ev.sigma[c]
         rc = xp.where(clip_on, xp.clip(r, -3.0 * sig, 3.0 * sig), r)
         spread = abs(r) if not c else abs(r - s.bias[c])  # BIAS_RATE: around the recent mean
         abs_r = xp.where(clip_on, xp.minimum(spread, 4.0 * sig), spread)
         abs_p = xp.where(clip_on, xp.minimum(abs(r), PERF_CAP * sig), abs(r))
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
-            period, bins, width = (
-                params.periods[c - 1],
-                params.bins[c - 1],
-                params.bin_widths[c - 1],
-            )
+            if c == found:
+                period = xp.where(live, s.period, DAY)
+                bins = xp.where(live, s.pbins, float(FOUND_BINS))
+                width = period / bins
+            else:
+                period, bins, width = (
+                    params.periods[c - 1],
+                    params.bins[c - 1],
+                    params.bin_widths[c - 1],
+                )
             dt_c = xp.where(dt_known, new_dt, period)
             per_bin = width / dt_c  # samples per bin and cycle
             anchored = per_bin >= MEAN_BINS  # first cycle: per-bin means (PROFILE below)
@@ -596,7 +664,6 @@ def learn(
             # noise sigmas moving, 1.7 / 1.15 / 1.10 held; development benchmark, 5-min,
             # 8 seeds: 69.28 -> 69.34, false positives 2,850 -> 2,602); an anchored
             # profile's level holds still from the first sample
-            elapsed = t - t_first
             held = (elapsed < 2.0 * period) & ((elapsed >= period) | anchored)
             al_c = xp.where(held, 0.0, al_c)
         else:
@@ -620,7 +687,7 @@ def learn(
         warm = s.n >= params.warmup
         relevel = warm
         if c:
-            relevel = relevel & (t - t_first >= params.season_relevel_cycles * period)
+            relevel = relevel & (elapsed >= params.season_relevel_cycles * period)
         up = relevel & (cp > params.cusum_h)
         down = relevel & (cn > params.cusum_h)
         # one-sided large residuals are a level change: re-level, do not widen the scale
@@ -633,7 +700,7 @@ def learn(
         ratio = (cv / xp.maximum(nv, 1.0) + params.variance_k) / (1.0 / SIGMA_PER_MAD)
         err_new = xp.where(wider, err_new * ratio, err_new)
         err_tracked = xp.where(wider, s.err[c] * ratio, s.err[c])
-        if c and period <= DAY and params.borrow_first_cycle:
+        if c and c != found and period <= DAY and params.borrow_first_cycle:
             # BORROWED. Through its first cycle a per-bin-mean profile's residuals are
             # against bins it has not learned yet (a business day's whole step): its scale
             # and selection error take the no-season candidate's (learned just above)
@@ -673,7 +740,7 @@ def learn(
             cycles = xp.maximum(xp.where(anchored, whole + 1.0, whole), 1.0)
             # at least 1/season_cycles a cycle: one division (the larger of the two rates)
             a_s = 1.0 / (per_bin_c * xp.minimum(cycles, params.season_cycles))
-            learning = do_c & xp.not_(first)
+            learning = do_k & xp.not_(first)
             means = anchored & (elapsed < period)
             delta = xp.where(learning & xp.not_(means), a_s * (1.0 - al_c) * rc, 0.0)
             w = ev.w[c]
@@ -735,27 +802,27 @@ def learn(
                     fix = decides & (confirmed | rejected)
                     base = s.lev[c] + s.b[c]
                     xp.scatter_add(s.prof[c], last, xp.where(fix, (target - base) - was, 0.0))
-            if params.stepwise[c - 1]:
+            if c != found and params.stepwise[c - 1]:
                 xp.scatter_add(s.prof[c], near, delta)
             else:
                 xp.scatter_add(s.prof[c], i0, (1.0 - w) * delta)
                 xp.scatter_add(s.prof[c], i1, w * delta)
-        lev_next = xp.where(do_c, lev_new, xp.where(track_c, lev_tracked, s.lev[c]))
+        lev_next = xp.where(do_k, lev_new, xp.where(track_k, lev_tracked, s.lev[c]))
         m = xp.where(first, 0.0, (lev_next - s.lev[c]) / sig)
         moved = xp.where(ev.sel == float(c), xp.clip(m, -DRIFT_STEP, DRIFT_STEP), moved)
         s.lev[c] = lev_next
-        s.b[c] = xp.where(do_c, b_new, xp.where(track_c, params.trend_damping * s.b[c], s.b[c]))
-        s.err[c] = xp.where(do_c, err_new, xp.where(track_c, err_tracked, s.err[c]))
+        s.b[c] = xp.where(do_k, b_new, xp.where(track_k, params.trend_damping * s.b[c], s.b[c]))
+        s.err[c] = xp.where(do_k, err_new, xp.where(track_k, err_tracked, s.err[c]))
         if c:
             bias = s.bias[c]
-            s.bias[c] = xp.where(do_c & xp.not_(first), bias + BIAS_RATE * (rc - bias), bias)
-        s.perf[c] = xp.where(do_c, perf_new, s.perf[c])
-        s.cp[c] = xp.where(seen_c, cp, s.cp[c])
-        s.cn[c] = xp.where(seen_c, cn, s.cn[c])
-        s.np_[c] = xp.where(seen_c, np_, s.np_[c])
-        s.nn[c] = xp.where(seen_c, nn, s.nn[c])
-        s.cv[c] = xp.where(seen_c, cv, s.cv[c])
-        s.nv[c] = xp.where(seen_c, nv, s.nv[c])
+            s.bias[c] = xp.where(do_k & xp.not_(first), bias + BIAS_RATE * (rc - bias), bias)
+        s.perf[c] = xp.where(do_k, perf_new, s.perf[c])
+        s.cp[c] = xp.where(seen_k, cp, s.cp[c])
+        s.cn[c] = xp.where(seen_k, cn, s.cn[c])
+        s.np_[c] = xp.where(seen_k, np_, s.np_[c])
+        s.nn[c] = xp.where(seen_k, nn, s.nn[c])
+        s.cv[c] = xp.where(seen_k, cv, s.cv[c])
+        s.nv[c] = xp.where(seen_k, nv, s.nv[c])
     s.drift = xp.where(seen, s.drift * params.drift_keep + moved, s.drift)
     # the series' resolution: the smallest nonzero step between learned samples
     dx = abs(ev.x - xp.where(xp.isnan(s.x_last), ev.x, s.x_last))
@@ -770,6 +837,12 @@ def learn(
     s.t_first = xp.where(do, t_first, s.t_first)
     s.t_last = xp.where(seen, t, s.t_last)
     s.n = xp.where(do, s.n + 1.0, s.n)
+    if params.find_period:  # FOUND: learned samples go into the history periods are found in
+        if s.hist.ndim == 1:
+            if do_c:
+                remember_one(s, t, ev.x, params.found, params.periods)
+        else:
+            remember(s, t, ev.x, do_c, params.found, params.periods)
 
 
 DRIFT_TO_Z = 2.0

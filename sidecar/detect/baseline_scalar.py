@@ -34,6 +34,7 @@ from sidecar.detect.baseline import (
     BaselineState,
     Evaluation,
 )
+from sidecar.detect.periodicity import remember_one
 
 __all__ = ["evaluate_one", "learn_one"]
 
@@ -55,7 +56,8 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     periods, all_bins, eligible_after = params.periods, params.bins, params.eligible_after
     widths, stepwise = params.bin_widths, params.stepwise
     t_rel = t - ((t if _isnan(t_first) else t_first) % GRID - 0.5 * GRID)  # t - bin_origin
-    n_cand = 1 + len(periods)
+    n_cand = params.candidates
+    found = params.found
     pred: list[Any] = [0.0] * n_cand
     resid: list[Any] = [0.0] * n_cand
     sigma: list[Any] = [0.0] * n_cand
@@ -75,7 +77,25 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     for c in range(n_cand):
         lev = levs[c]
         p = lev + trends[c]
-        if c:
+        if c == found and c:  # FOUND: bins on the clock, the period per channel
+            period = s.period
+            if not period > 0.0:  # not found yet: fixed read-outs (as baseline.evaluate)
+                eligibles[c] = False
+                sigma[c] = 1.0
+                i0s[c] = ws[c] = 0.0
+                continue
+            bins = s.pbins
+            width = period / bins
+            pos = ((t - (s.hoff - 0.5 * width)) % period) / width - 0.5
+            lo = float(_floor(pos))
+            w = pos - lo
+            i0 = lo + bins if lo < 0 else lo
+            i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
+            prof = profs[c]
+            p = p + (1.0 - w) * prof[int(i0)] + w * prof[int(i1)]
+            i0s[c] = i0
+            ws[c] = w
+        elif c:
             period, bins = periods[c - 1], all_bins[c - 1]
             pos = (t_rel % period) / widths[c - 1] - 0.5
             lo = float(_floor(pos))
@@ -115,7 +135,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         if c == 0:
             best_eff = eff
         else:
-            eligible = elapsed >= eligible_after[c - 1]
+            eligible = c == found or elapsed >= eligible_after[c - 1]
             eligibles[c] = eligible
             if eligible:
                 voices += 1
@@ -268,7 +288,13 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     moved = 0.0
     tamed = 0.0
     frozen = ev.same and ev.stuck >= FROZEN_STUCK  # FROZEN (see baseline.learn)
+    found = params.found
     for c in range(0 if frozen else len(resids)):  # the candidates neither learn nor track it
+        elapsed_c = elapsed
+        if c == found and c:  # FOUND: only once a period is found; past its first cycles
+            if not s.period > 0.0:
+                continue
+            elapsed_c = math.inf
         r, sig = resids[c], sigmas[c]
         abs_p = abs_r = abs(r)
         if c:  # BIAS_RATE: a seasonal candidate's spread around its recent mean residual
@@ -285,7 +311,12 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         else:
             rc = r
         if c:  # a seasonal level moves over about one period, so the profile holds the shape
-            period, bins, width = periods[c - 1], all_bins[c - 1], widths[c - 1]
+            if c == found:
+                period = s.period
+                bins = s.pbins
+                width = period / bins
+            else:
+                period, bins, width = periods[c - 1], all_bins[c - 1], widths[c - 1]
             dt_c = new_dt if dt_known else period
             per_bin = width / dt_c
             anchored = per_bin >= MEAN_BINS
@@ -296,7 +327,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                     al_c = v
             if not al_c >= inv_n:
                 al_c = inv_n
-            if elapsed < 2.0 * period and (elapsed >= period or anchored):  # held: see learn
+            if elapsed_c < 2.0 * period and (elapsed_c >= period or anchored):  # held: see learn
                 al_c = 0.0
         else:
             al_c = al
@@ -306,7 +337,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         np_ = s_np[c] + 1.0 if cp > 0.0 else 0.0
         nn = s_nn[c] + 1.0 if cn > 0.0 else 0.0
         nv = s_nv[c] + 1.0 if cv > 0.0 else 0.0
-        relevel = warm and (not c or elapsed >= relevel_after * period)
+        relevel = warm and (not c or elapsed_c >= relevel_after * period)
         up = relevel and cp > h
         down = relevel and cn > h
         wider = warm and cv > vh and not (up or down)
@@ -323,7 +354,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             w = ev.w[c]
             i1 = i0 + 1 - bins if i0 + 1 >= bins else i0 + 1
             prof = profs[c]
-            if anchored and elapsed < period:  # per-bin means against the held level
+            if anchored and elapsed_c < period:  # per-bin means against the held level
                 below = w < 0.5
                 into = w + 0.5 if below else w - 0.5
                 if gap > into * width + 0.5 * dt_c:
@@ -361,7 +392,8 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                             prof[k_last] += (target - (lev + b)) - prof[k_last]
             else:
                 per_bin_c = 1.0 if per_bin <= 1.0 else per_bin
-                cycles = float(_floor(elapsed / period))
+                # FOUND: steady from the start, its profile folded from history
+                cycles = season_cycles if c == found else float(_floor(elapsed / period))
                 if anchored:  # its first cycle was a mean: the k-th learns 1/k
                     cycles += 1.0
                 if not cycles >= 1.0:
@@ -370,7 +402,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                     cycles = season_cycles
                 a_s = 1.0 / (per_bin_c * cycles)
                 delta = a_s * (1.0 - al_c) * rc
-                if stepwise[c - 1]:
+                if c != found and stepwise[c - 1]:
                     prof[int(i0 if w < 0.5 else i1)] += delta
                 else:
                     prof[int(i0)] += (1.0 - w) * delta
@@ -385,7 +417,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             e = err + al_scale * (abs_r - err)
             errs[c] = e * ratio if wider else e
             perfs[c] = perfs[c] + a_perf * (abs_p - perfs[c])
-            if c and elapsed < period and borrow and anchored and period <= DAY:  # BORROWED
+            if c and elapsed_c < period and borrow and anchored and period <= DAY:  # BORROWED
                 errs[c] = errs[0]
                 perfs[c] = perfs[0]
             if c and not first:
@@ -421,3 +453,10 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         s.t_first = t_first
         s.n = n + 1.0
     s.t_last = t
+    if params.find_period and do and not frozen:  # FOUND: the history (periodicity.py)
+        width = s.hwidth
+        if width > 0.0 and float(_floor(t / width)) <= s.hbucket:  # its open bucket, inline
+            s.hsum += x
+            s.hcount += 1.0
+        else:
+            remember_one(s, t, x, found, periods)

@@ -40,7 +40,7 @@ class ScalarOps:
 
     @staticmethod
     def floor(v: Any) -> Any:
-        return float(math.floor(v))
+        return float(math.floor(v)) if math.isfinite(v) else v  # as numpy: inf and NaN stay
 
     sqrt = staticmethod(math.sqrt)
 

@@ -119,7 +119,11 @@ def test_vectorised_bank_equals_per_row_path(kind: str, step: float) -> None:
     rng = np.random.default_rng(3)
     # channels with different phases, irregular sampling and gaps
     T = np.stack([t0 + rng.uniform(0, 20, n) for _ in range(n_channels)], axis=1)
-    X = np.stack([seasonal_series(n, seed=10 + c)[1] * (c + 1) for c in range(n_channels)], axis=1)
+    # a day, and periods the baseline finds in the data itself (FOUND: 2 h, 5 h)
+    periods = (86400.0, 7200.0, 18000.0, 86400.0, 18000.0)
+    X = np.stack(
+        [seasonal_series(n, 10 + c, periods[c])[1] * (c + 1) for c in range(n_channels)], axis=1
+    )
     X[300:320, 1] = np.nan
     X[700, 2] = 1e9
     X[900:, 3] += 50
@@ -132,6 +136,8 @@ def test_vectorised_bank_equals_per_row_path(kind: str, step: float) -> None:
         bank.learn(s)
         got[i] = s.value
         lower[i] = s.lower
+    if step == STEP:  # the found-period candidate took part
+        assert bank.state.period[1] > 0.0 and bank.state.period[2] > 0.0
     for c in range(n_channels):
         det = make(kind)
         ref = loop(det, T[:, c], X[:, c], ("v",))

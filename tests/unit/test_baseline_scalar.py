@@ -33,6 +33,8 @@ def hostile_stream(seed: int, n: int = 3000) -> tuple[list[float], list[float], 
 
 
 def same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray):  # the found period's history (FOUND)
+        a, b = a.tolist(), b.tolist()
     if isinstance(a, list):
         return len(a) == len(b) and all(same(u, v) for u, v in zip(a, b, strict=True))
     if a is None or b is None:
@@ -52,8 +54,17 @@ def same(a: Any, b: Any) -> bool:
         BaselineParams(periods=(1800.0, 3600.0 * 3), cusum_h=4.0, variance_h=5.0),
         BaselineParams(season_read_cycles=2.0, borrow_first_cycle=False),
         BaselineParams(periods=(3600.0, 1.5 * 86400.0)),  # longer than a day: read as steps
+        BaselineParams(find_period=True),  # the stream's hourly cycle is found (FOUND)
     ],
-    ids=["default", "hourly-no-warmup", "no-season", "low-thresholds", "cusum-read-outs", "steps"],
+    ids=[
+        "default",
+        "hourly-no-warmup",
+        "no-season",
+        "low-thresholds",
+        "cusum-read-outs",
+        "steps",
+        "found-period",
+    ],
 )
 @pytest.mark.parametrize("seed", [0, 1])
 def test_scalar_kernel_matches_generic_kernel_bit_for_bit(
