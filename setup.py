@@ -1,7 +1,8 @@
 """Build hook: compile the per-row baseline kernel with mypyc; all metadata is in pyproject.toml.
 
 `sidecar score` spends most of each row in `sidecar/detect/baseline_scalar.py`. Compiled, the
-same source runs about 1.6x as many rows per CPU-second. The extension is optional: without
+same source ran about 1.6x as many rows per CPU-second where first measured (about 1x on a
+later machine: benchmarks/anomaly_speed.py prints the ratio). The extension is optional: without
 a C compiler and Python's headers (or with SIDECAR_PURE_PYTHON=1) the build skips it and the
 module runs as plain Python, with the same numbers.
 """

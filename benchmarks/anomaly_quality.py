@@ -12,6 +12,7 @@ its onset, `onset_window: 48`); `default, no onset` is the default with `onset_w
 NAB itself is also run in the same process.
 
     python -m benchmarks.anomaly_quality [--series 120] [--seed 7] [--step 300 --samples 4032]
+        [--cycles day|other]  (other: cycles of 30 minutes to 12 hours, found by season: auto)
 """
 
 from __future__ import annotations
@@ -113,8 +114,9 @@ def main() -> None:
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--step", type=float, default=300.0, help="seconds between samples")
     ap.add_argument("--samples", type=int, default=4032, help="samples per series")
+    ap.add_argument("--cycles", choices=["day", "other"], default="day", help="cycle lengths")
     args = ap.parse_args()
-    corpus = make_corpus(args.seed, args.series, n=args.samples, step=args.step)
+    corpus = make_corpus(args.seed, args.series, args.samples, args.step, args.cycles)
     crane = [
         np.loadtxt(f, delimiter=",", skiprows=1) for f in sorted(glob.glob(str(CRANE / "*.csv")))
     ]

@@ -7,6 +7,10 @@ the standard profile's threshold; then the means and the windows found per anoma
 summed over the seeds.
 
     python -m benchmarks.anomaly_seeds [--kind seasonal_robust_z] [--seeds 7,11,13,17,19,23,29,31]
+        [--step 300] [--cycles day|other]
+
+`--cycles other` repeats each seasonal series' cycle every 30 minutes to 12 hours instead
+of every day (synth.OTHER_PERIODS): the seasonality `season: auto` finds in the data.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ def main() -> None:
     ap.add_argument("--series", type=int, default=120)
     ap.add_argument("--step", type=float, default=300.0, help="seconds between samples")
     ap.add_argument("--samples", type=int, default=4032, help="samples per series")
+    ap.add_argument("--cycles", choices=["day", "other"], default="day", help="cycle lengths")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     run = monitor_scorer(args.kind)
@@ -39,7 +44,7 @@ def main() -> None:
     rows = []
     with progress(len(seeds) * args.series, f"{args.kind} over {len(seeds)} seeds") as bar:
         for seed in seeds:
-            corpus = make_corpus(seed, args.series, n=args.samples, step=args.step)
+            corpus = make_corpus(seed, args.series, args.samples, args.step, args.cycles)
             scored = []
             for s in corpus:
                 scored.append((run(s.t, s.x), [at for at, _ in s.anomalies]))

@@ -7,6 +7,8 @@
 2. The vectorised bank: one step (score + learn, one new sample per series) for 1k, 10k
    and 100k series: series per second, bytes of state per series, and the step time as
    a multiple of one numpy EWMA update over the same arrays.
+3. The period finder (`season: auto`'s other seasonality): one look at a channel's history,
+   and what a bank of 100,000 series pays a step for them, against the bank's step.
 
     python -m benchmarks.anomaly_speed
 """
@@ -28,6 +30,15 @@ import numpy as np
 from sidecar.detect import base, baseline_scalar
 from sidecar.detect.base import UnivariateDetector
 from sidecar.detect.compiled import kernel_is_compiled, plain_python_kernel
+from sidecar.detect.periodicity import (
+    BUCKET,
+    CHECK_EVERY,
+    LATE_CHECKS,
+    SPAN,
+    find_periods,
+    fold_profile,
+    profile_bins,
+)
 from sidecar.detect.registry import make_detector
 from sidecar.replay.score import score_csv
 
@@ -124,6 +135,39 @@ def bank() -> None:
             a += 0.1 * (y - a)
         ewma = (time.process_time() - c0) / 100
         print(f"{n:>8}{step:>10.4f}{n / step:>14,.0f}{b.nbytes() / n:>14,.0f}{step / ewma:>9.0f}")
+    looks(step)
+
+
+def looks(step: float) -> None:
+    """What looking for other periods costs (periodicity.py): one look at a full history,
+    without a period and with one found and folded, and what a bank of 100,000 series at
+    5-minute steps pays a step for them (a channel looks every CHECK_EVERY buckets while
+    its history fills, every LATE_CHECKS x CHECK_EVERY after), against its `step`."""
+    rng = np.random.default_rng(1)
+    t = np.arange(SPAN) * BUCKET
+    rows = {
+        "no period": rng.normal(0, 1, SPAN),
+        "a 5-hour cycle": np.where((t % 18000.0) < 6000.0, 3.0, 0.0) + rng.normal(0, 0.3, SPAN),
+    }
+    cost = {}
+    for name, row in rows.items():
+        c0 = time.process_time()
+        for _ in range(50):
+            period = find_periods(row, BUCKET, (86400.0, 604800.0))[0]
+            if period > 0:
+                bins = profile_bins(period, BUCKET)
+                fold_profile(row, BUCKET, 0.5 * BUCKET, float(SPAN), period, bins)
+        cost[name] = (time.process_time() - c0) / 50
+    n = 100_000
+    filling, after = n / CHECK_EVERY * cost["no period"], n / (LATE_CHECKS * CHECK_EVERY)
+    after *= cost["no period"]
+    print(
+        "period finder: a look "
+        + ", ".join(f"{1e3 * v:.2f} ms ({k})" for k, v in cost.items())
+        + f"; 100,000 series at 5 minutes: {filling:.2f} s a step while histories fill "
+        f"(42.7 h, {filling / step:.1f}x the bank step), {after:.2f} s after "
+        f"({after / step:.1f}x)"
+    )
 
 
 if __name__ == "__main__":
