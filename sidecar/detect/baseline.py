@@ -2,7 +2,8 @@
 
 For each channel (one metric of one series) the kernel runs a few candidate models side by
 side: no season (a damped-trend level), and one profile per candidate period (a day, a
-week, or a given length) on a slow level without trend (a trend there chases the cycle),
+week, or a given length; with `find_period` also one found in the channel's own history,
+periodicity.py) on a slow level without trend (a trend there chases the cycle),
 each with its own robust scale and CUSUM change statistics. The
 candidate with the smallest recent error (with a penalty for complexity, and only once it
 has seen `season_read_cycles` periods past half the shortest: `eligible_after`) is the one
@@ -149,9 +150,10 @@ class BaselineParams:
     64.7, 0.6 above 0.4 on 7 of the 8 seeds; neutral at 15 to 60 minutes)."""
     find_period: bool = False
     """Run one more seasonal candidate whose period is found in the channel's own recent
-    history (periodicity.py: 20 minutes to 14 hours, not within 5% of `periods`): the
-    `other` seasonality of `season: auto`. Its profile starts folded from that history, so
-    it competes from the moment it is found (FOUND)."""
+    history (periodicity.py: four samples to a third of the history, 14 hours at 5-minute
+    sampling, 7 days hourly; not within 5% of `periods`): the `other` seasonality of
+    `season: auto`. Its profile starts folded from that history, so it competes from the
+    moment it is found (FOUND)."""
     quantum_floor: float = 0.5
     """Sigma never drops below this fraction of the series' smallest step (its resolution):
     an integer gauge that sits still and blips by 1 now and then is not alarming each time."""
@@ -416,11 +418,11 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
     effs: list[Any] = []
     eligibles: list[Any] = []
     found = params.found
+    live = s.period > 0.0  # FOUND: a period is found (per channel)
     for c in range(params.candidates):
         lev, b = s.lev[c], s.b[c]
         p = lev + b
-        if c == found and c:  # FOUND: bins on the clock, the period per channel
-            live = s.period > 0.0
+        if c == found and c:  # FOUND: the period, bins and their phase per channel
             period = xp.where(live, s.period, DAY)
             bins_f = xp.where(live, s.pbins, float(FOUND_BINS))
             width = period / bins_f
@@ -452,7 +454,6 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         resid.append(r)
         sigma.append(sig)
         if c == found and c:  # not found yet: fixed read-outs, nothing learned from them
-            live = s.period > 0.0
             for out, empty in ((pred, 0.0), (resid, 0.0), (sigma, 1.0), (i0s, 0.0), (ws, 0.0)):
                 out[-1] = xp.where(live, out[-1], empty)
             for out in (cps, cns, cvs):

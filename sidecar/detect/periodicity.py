@@ -1,14 +1,16 @@
 """Periods a series repeats with, found in its recent history: seasonality other than a day or week.
 
 The baseline has candidates of its own for a day and a week (baseline.py). A series that
-repeats every 20 minutes to 14 hours (a cron or batch job, shifts, a cache that expires)
-is found here: each channel keeps its last `SPAN` 5-minute bucket means (`History`, ~2 KiB
-in float32), and `find_periods` looks for the strongest repeating lag in them by the
-autocorrelation of the detrended buckets, believed once the history holds `MIN_CYCLES`
-cycles. A period is refined to a fraction of a bucket from its highest harmonic in the
-history and rounded to whole seconds, so the one-row and many-row paths agree (the value
-is a decision, not a sum that rounding could move). `fold_profile` turns the history into
-that period's initial profile, so the candidate is usable the moment it is found.
+repeats with another period (a cron or batch job, shifts, a cache that expires) is found
+here: each channel keeps its last `SPAN` bucket means (float32, 2 KiB; a bucket is the
+sampling interval in whole 5 minutes: 42.7 hours at 5 minutes, 21 days hourly), and
+`find_periods` looks for the strongest repeating lag in them, four samples to a third of
+the history long, by the autocorrelation of the detrended buckets, believed once the
+history holds `MIN_CYCLES` cycles. The lag is refined from its highest harmonic, then
+sharpened by phase-dispersion folds, and rounded to whole seconds. `fold_profile` turns the
+history into that period's initial profile, so the candidate is usable the moment it is
+found. The per-row and the array kernel both call these on one channel's row at a time
+(`remember_one`, `remember`), so the two agree to the bit.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ of them: a 5-minute or finer series keeps 42.7 hours, an hourly one 21 days."""
 SPAN = 512
 """Buckets of history kept per channel: periods up to SPAN / MIN_CYCLES buckets long."""
 MIN_LAG = 4
-"""The shortest period looked for, in buckets (20 minutes): four points make a cycle."""
+"""The shortest period looked for, in buckets (20 minutes at 5-minute buckets; at least
+four of the series' own samples too): four points make a cycle."""
 MIN_CYCLES = 3.0
 """Cycles the history must hold before a period is believed (its span from first to last
 sample): two can be a coincidence of a trend and a level shift, three rarely are."""
@@ -54,22 +57,25 @@ MIN_ACF = 0.4
 value between half the lag and the lag (a repeating shape dips between its repeats; a
 trend or a random walk decays smoothly and has no such peak)."""
 CHECK_EVERY = 48
-"""Buckets between looks at a channel's history (4 hours of data) until it is full, then
-every LATE_CHECKS x CHECK_EVERY (a day). A look costs ~0.2 ms; where in the cycle a
-channel's looks fall is spread by its first value (`hphase`), so a bank of series that
-started together does not look at all of them in one step."""
+"""Buckets between looks at a channel's history (4 hours at 5 minutes) until it is full,
+then every LATE_CHECKS x CHECK_EVERY (a day). A look costs 0.25 ms, 1 ms when it finds and
+folds a period (benchmarks/anomaly_speed.py); where in the cycle a channel's looks fall is
+spread by its first value (`hphase`), so a bank of series that started together does not
+look at all of them in one step."""
 LATE_CHECKS = 6
+"""Looks are LATE_CHECKS times rarer once the history is full (SPAN buckets)."""
 REFIT = 0.001
 """A period found again within this fraction of the one in use keeps its learned profile;
 one further off is refolded from the history (a longer history pins a period down better,
-and 1% off turns the profile by a tenth of a cycle every ten cycles). The scale and
-selection error carry over; they are the first look's only."""
+and 1% off turns the profile by a tenth of a cycle every ten cycles). A refold keeps the
+candidate's scale and selection error; a first period takes them from the fold."""
 FOUND_BINS = 96
 """Most bins of the found period's profile: it has one a sampling interval (a bucket), so a
 5-hour batch cycle at 5 minutes steps from one sample to the next as sharply as the daily
 profile does; longer periods get FOUND_BINS, interpolated (8.75 minutes for 14 hours)."""
 _PHASE_MIX = 4099.0  # spreads first values over CHECK_EVERY phases
 WINSOR = 4.0
+"""Buckets are clipped at this many robust sigmas before the autocorrelation (`_winsorised`)."""
 SIGMA_PER_MAD_ABS = 1.4826  # sigma / median absolute deviation, for normal noise
 SHARPEN = 0.015
 """How far (a fraction) `_sharpened` looks either side of the autocorrelation's period."""
@@ -300,7 +306,7 @@ def fold_profile(
     i1 = np.where(i0 + 1 >= bins, i0 + 1 - bins, i0 + 1).astype(np.intp)
     dev = np.where(valid, y - level, 0.0)
     weight = valid.astype(np.float64)
-    sums = np.bincount(i0, (1.0 - w) * dev * weight, bins) + np.bincount(i1, w * dev * weight, bins)
+    sums = np.bincount(i0, (1.0 - w) * dev, bins) + np.bincount(i1, w * dev, bins)  # 0 if empty
     mass = np.bincount(i0, (1.0 - w) * weight, bins) + np.bincount(i1, w * weight, bins)
     profile = np.full(bins, math.nan)
     seen = mass > 1e-9
