@@ -231,9 +231,9 @@ def find_periods(history: Array, width: float, exclude: tuple[float, ...] = ()) 
         apart = np.diff(where)
         spacing = float(np.median(apart))
         filled = np.interp(np.arange(where[0], where[-1] + 1), where, row[where])
-        for start, gap in zip(where[:-1].tolist(), apart.tolist(), strict=True):
-            if gap > MAX_FILL:
-                filled[start - where[0] + 1 : start - where[0] + gap] = np.nan
+        for j in np.flatnonzero(apart > MAX_FILL).tolist():  # outages only: few, if any
+            start = int(where[j] - where[0])
+            filled[start + 1 : start + int(apart[j])] = np.nan
         line = np.full(row.size, np.nan)
         line[where[0] : where[-1] + 1] = filled
         y, m = _detrended(line[None, :])
