@@ -21,7 +21,7 @@ from collections import Counter
 import numpy as np
 
 from benchmarks.anomaly_quality import monitor_scorer
-from benchmarks.nab import PROFILES, best_threshold, score_series
+from benchmarks.nab import PROFILES, best_threshold, score_series, windows
 from benchmarks.synth import KINDS, make_corpus
 from sidecar.progress import progress
 
@@ -47,13 +47,13 @@ def main() -> None:
             corpus = make_corpus(seed, args.series, args.samples, args.step, args.cycles)
             scored = []
             for s in corpus:
-                scored.append((run(s.t, s.x), [at for at, _ in s.anomalies]))
+                scored.append((run(s.t, s.x), windows(s.x.size, [at for at, _ in s.anomalies])))
                 bar.update(1)
             best = [best_threshold(scored, p) for p in PROFILES]
             threshold = best[0][0]
             hits = fps = 0
-            for s, (scores, starts) in zip(corpus, scored, strict=True):
-                result = score_series(scores, starts, threshold, PROFILES[0])
+            for s, (scores, wins) in zip(corpus, scored, strict=True):
+                result = score_series(scores, wins, threshold, PROFILES[0])
                 fps += result.false_positives
                 for (_, kind), first in zip(sorted(s.anomalies), result.detected, strict=True):
                     labelled[kind] += 1

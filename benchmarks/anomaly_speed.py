@@ -68,7 +68,7 @@ def _score_speed(src: Path, out: Path) -> tuple[int, float]:
     """Rows of `src` and rows scored per CPU-second, in-process (after start-up, as asked)."""
     score_csv(str(src), str(out))
     t1 = time.process_time()
-    rows = score_csv(str(src), str(out))
+    rows = score_csv(str(src), str(out)).rows
     return rows, rows / (time.process_time() - t1)
 
 

@@ -1,7 +1,8 @@
 """NAB-style scoring, written from the published description of the Numenta Anomaly Benchmark.
 
 Per series: a window of width 10% of the series length divided by the number of anomalies
-is centred on each labelled anomaly. The first 15% of a series (at most 750 samples) is a
+is centred on each labelled anomaly (`windows`; for labelled runs of anomalous samples,
+`run_windows` centres it on the run and stretches it to cover the run). The first 15% of a series (at most 750 samples) is a
 probation period whose detections do not count. A detection is a sample whose score is at
 or above the threshold. Within a window only the earliest detection counts, rewarded by a
 scaled sigmoid of its position (1.0 at the window's start, falling towards its end); a
@@ -21,7 +22,20 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["PROFILES", "Profile", "SeriesResult", "best_threshold", "corpus_score", "windows"]
+__all__ = [
+    "PROFILES",
+    "Profile",
+    "SeriesResult",
+    "Windows",
+    "best_threshold",
+    "corpus_score",
+    "run_windows",
+    "score_series",
+    "windows",
+]
+
+Windows = list[tuple[int, int]]
+"""Inclusive [lo, hi] index windows of one series, sorted and disjoint."""
 
 
 @dataclass(frozen=True)
@@ -49,14 +63,21 @@ def _sigmoid(y: float) -> float:
 _MAX_TP = _sigmoid(-1.0)
 
 
-def windows(n: int, starts: Sequence[int]) -> list[tuple[int, int]]:
+def windows(n: int, starts: Sequence[int]) -> Windows:
     """Inclusive [lo, hi] index windows centred on each labelled start, merged if they touch."""
-    if not starts:
+    return run_windows(n, [(s, s) for s in starts])
+
+
+def run_windows(n: int, runs: Sequence[tuple[int, int]]) -> Windows:
+    """NAB-sized windows for labelled runs (first, last): each centred on its run's middle,
+    at least as wide as the run, merged if they touch."""
+    if not runs:
         return []
-    width = int(0.1 * n / len(starts))
-    out: list[tuple[int, int]] = []
-    for s in sorted(starts):
-        lo, hi = max(0, s - width // 2), min(n - 1, s + width // 2)
+    width = int(0.1 * n / len(runs))
+    out: Windows = []
+    for a, b in sorted(runs):
+        mid = (a + b) // 2
+        lo, hi = max(0, min(a, mid - width // 2)), min(n - 1, max(b, mid + width // 2))
         if out and lo <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], hi))
         else:
@@ -74,10 +95,10 @@ class SeriesResult:
 
 
 def score_series(
-    scores: NDArray[np.float64], starts: Sequence[int], threshold: float, profile: Profile
+    scores: NDArray[np.float64], wins: Windows, threshold: float, profile: Profile
 ) -> SeriesResult:
+    """The NAB score of one series' scores against its windows at `threshold`."""
     n = scores.size
-    wins = windows(n, starts)
     probation = min(int(0.15 * n), 750)
     hits = np.flatnonzero(scores >= threshold)
     hits = hits[hits >= probation]
@@ -109,14 +130,14 @@ def score_series(
 
 
 def corpus_score(
-    series: Sequence[tuple[NDArray[np.float64], Sequence[int]]], threshold: float, profile: Profile
+    series: Sequence[tuple[NDArray[np.float64], Windows]], threshold: float, profile: Profile
 ) -> float:
     """Normalised NAB score (0 = no detections, 100 = perfect) of a corpus at `threshold`."""
     raw = 0.0
     n_windows = 0
-    for scores, starts in series:
-        raw += score_series(scores, starts, threshold, profile).score
-        n_windows += len(windows(scores.size, starts))
+    for scores, wins in series:
+        raw += score_series(scores, wins, threshold, profile).score
+        n_windows += len(wins)
     null = -profile.fn * n_windows
     perfect = profile.tp * n_windows
     if perfect == null:
@@ -125,7 +146,7 @@ def corpus_score(
 
 
 def best_threshold(
-    series: Sequence[tuple[NDArray[np.float64], Sequence[int]]],
+    series: Sequence[tuple[NDArray[np.float64], Windows]],
     profile: Profile,
     grid: NDArray[np.float64] | None = None,
 ) -> tuple[float, float]:

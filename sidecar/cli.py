@@ -94,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--rule", metavar="NAME", help="detector rule in --rules (default: the only one)"
     )
+    score.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse a row whose timestamp is not after the row before (exit 2) instead of "
+        "scoring it as a repeat sample at the previous time",
+    )
     score.set_defaults(func=_cmd_score)
 
     forecast = sub.add_parser(
@@ -181,8 +187,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from sidecar.replay.score import score_csv, select_rule
 
     rule = select_rule(args.rules, args.rule)
-    rows = score_csv(args.input, args.output, rule)
-    print(f"scored {rows} rows into {args.output}", file=sys.stderr)
+    report = score_csv(args.input, args.output, rule, strict=args.strict)
+    warning = report.warning(args.input)
+    if warning:
+        print(warning, file=sys.stderr)
+    print(f"scored {report.rows} rows into {args.output}", file=sys.stderr)
     return EXIT_OK
 
 

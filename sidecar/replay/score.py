@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from sidecar.config.schema import DetectorRule
@@ -14,7 +15,7 @@ from sidecar.progress import progress
 from sidecar.replay.timeseries_csv import read_batches
 from sidecar.types import Frame, SeriesKey
 
-__all__ = ["SCORE_COLUMN", "score_csv", "select_rule"]
+__all__ = ["SCORE_COLUMN", "ScoreReport", "score_csv", "select_rule"]
 
 SCORE_COLUMN = "anomaly_score"
 BATCH = 4096  # rows scored per Frame (and between progress updates)
@@ -40,8 +41,31 @@ def select_rule(rules_file: str | None, name: str | None) -> DetectorRule | None
     raise ConfigError(f"{rules_file}: no detector rule named {name!r}")
 
 
-def score_csv(src: str, dst: str, rule: DetectorRule | None = None) -> int:
-    """Score `src` into `dst`; returns the number of rows. Bad input raises InputError."""
+@dataclass(frozen=True, slots=True)
+class ScoreReport:
+    """What `score_csv` did: rows written, and the rows read as repeats (count, first line)."""
+
+    rows: int
+    repeats: int = 0
+    first_repeat_line: int | None = None
+
+    def warning(self, src: str) -> str | None:
+        """The one-line warning about repeated or backward timestamps, if there were any."""
+        if not self.repeats:
+            return None
+        return (
+            f"warning: {src}:{self.first_repeat_line}: {self.repeats} row(s) with a timestamp "
+            "not after the row before, scored as repeat samples at the previous time "
+            "(--strict refuses them)"
+        )
+
+
+def score_csv(
+    src: str, dst: str, rule: DetectorRule | None = None, *, strict: bool = False
+) -> ScoreReport:
+    """Score `src` into `dst`, one output row per input row in the same order. Bad input
+    raises InputError; a row whose time is not after the row before is scored as a repeat
+    at the previous time, unless `strict` (then it is an InputError)."""
     monitor = Monitor(
         make_detector(None if rule is None else rule.detector),
         None if rule is None else rule.threshold,
@@ -49,18 +73,19 @@ def score_csv(src: str, dst: str, rule: DetectorRule | None = None) -> int:
     column = "value"
     try:
         size = os.path.getsize(src)
-        fin = open(src, newline="", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
+        fin = open(src, newline="", encoding="utf-8-sig")  # noqa: SIM115 (closed by the with below)
     except OSError as exc:
         raise InputError(src, None, f"cannot read: {exc.strerror}") from None
     tmp = Path(dst).with_name(Path(dst).name + ".partial")
-    rows = 0
+    rows = repeats = 0
+    first_repeat: int | None = None
     try:
         with (
             fin,
             open(tmp, "w", newline="", encoding="utf-8") as fout,
             progress(size, f"score {Path(src).name}", unit="B", unit_scale=True) as bar,
         ):
-            header, batches = read_batches(fin, src, BATCH)
+            header, batches = read_batches(fin, src, BATCH, repeats=not strict)
             if SCORE_COLUMN in header:
                 raise InputError(src, 1, f"the input already has a column {SCORE_COLUMN!r}")
             writer = csv.writer(fout, lineterminator="\n")
@@ -76,6 +101,10 @@ def score_csv(src: str, dst: str, rule: DetectorRule | None = None) -> int:
                     for fields, verdict in zip(batch.fields, verdicts, strict=True)
                 )
                 rows += len(batch.fields)
+                if batch.repeat_lines:
+                    repeats += len(batch.repeat_lines)
+                    if first_repeat is None:
+                        first_repeat = batch.repeat_lines[0]
                 # bytes read from the file (a buffer ahead of the parser: near enough)
                 pos = os.lseek(fin.fileno(), 0, os.SEEK_CUR)
                 bar.update(pos - last_pos)
@@ -86,4 +115,4 @@ def score_csv(src: str, dst: str, rule: DetectorRule | None = None) -> int:
         raise InputError(src, None, f"not UTF-8 text: {exc.reason}") from None
     finally:
         tmp.unlink(missing_ok=True)
-    return rows
+    return ScoreReport(rows, repeats, first_repeat)

@@ -107,7 +107,6 @@ def test_iso_timestamps_are_accepted(tmp_path: Path) -> None:
     [
         ("time,value\n1,2\n", "in.csv:1: missing column(s) timestamp"),
         ("timestamp,value\n1,2\n2,abc\n", "in.csv:3: value 'abc' is not a number"),
-        ("timestamp,value\n1,2\n3,2\n2,2\n", "in.csv:4: timestamps must increase"),
         ("timestamp,value\n1,2\nyesterday,2\n", "in.csv:3: timestamp 'yesterday' is neither"),
         ("timestamp,value\n1,2\n2,3,4\n", "in.csv:3: expected 2 fields, found 3"),
         ("", "in.csv:1: empty file"),
@@ -140,3 +139,61 @@ def test_unknown_rule_and_missing_file_exit_2(tmp_path: Path, repo_root: Path) -
     assert done.returncode == 2 and "no detector rule named 'nope'" in done.stderr
     done = run_cli("score", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "o.csv"))
     assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def _rows_of(path: Path) -> list[list[str]]:
+    with path.open(newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_repeated_and_backward_rows_are_scored_as_repeats(tmp_path: Path) -> None:
+    """A real export repeats rows (and the hour a DST change repeats): every row is scored,
+    in place, and one warning names how many and the first line."""
+    clean, dst_clean = tmp_path / "clean.csv", tmp_path / "clean-out.csv"
+    write_series(clean)
+    lines = clean.read_text().splitlines(keepends=True)
+    # line 201 (row 200) repeated right after itself; a row 2 minutes back after line 402
+    backward = lines[399].replace(lines[399].split(",")[1], "20.5\n")
+    messy_lines = [*lines[:202], lines[201], *lines[202:402], backward, *lines[402:]]
+    messy, dst = tmp_path / "messy.csv", tmp_path / "out.csv"
+    messy.write_text("".join(messy_lines))
+    assert run_cli("score", str(clean), "-o", str(dst_clean)).returncode == 0
+    done = run_cli("score", str(messy), "-o", str(dst))
+    assert done.returncode == 0, done.stderr
+    warnings = [ln for ln in done.stderr.splitlines() if ln.startswith("warning:")]
+    assert warnings == [
+        f"warning: {messy}:203: 2 row(s) with a timestamp not after the row before, scored as "
+        "repeat samples at the previous time (--strict refuses them)"
+    ]
+    out = _rows_of(dst)
+    assert [r[:2] for r in out] == [r[:2] for r in _rows_of(messy)]  # one row each, in order
+    scores = [float(r[2]) for r in out[1:]]
+    assert len(scores) == 602 and all(0.0 <= v <= 1.0 for v in scores)
+    expected = read_scores(dst_clean)
+    assert scores[:201] == expected[:201]  # before the first repeat: the clean file's scores
+    assert scores[502] > 0.99  # the spike (row 500 of the clean file) is still found
+
+
+def test_strict_refuses_a_repeated_timestamp(tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("timestamp,value\n1,2\n3,2\n3,2\n4,2\n")
+    done = run_cli("score", str(src), "-o", str(dst), "--strict")
+    assert done.returncode == 2
+    assert "in.csv:4: timestamps must increase" in done.stderr and "Traceback" not in done.stderr
+    assert not dst.exists()
+    assert run_cli("score", str(src), "-o", str(dst)).returncode == 0
+    assert len(read_scores(dst)) == 4
+
+
+def test_a_byte_order_mark_and_the_header_case_are_accepted(tmp_path: Path) -> None:
+    """Spreadsheet exports start with a UTF-8 BOM; the Cloud Monitoring files say TimeStamp."""
+    plain, dst_plain = tmp_path / "plain.csv", tmp_path / "plain-out.csv"
+    write_series(plain, n=300, spike_at=250)
+    body = plain.read_text().split("\n", 1)[1]
+    src, dst = tmp_path / "bom.csv", tmp_path / "bom-out.csv"
+    src.write_bytes(b"\xef\xbb\xbf" + ("TimeStamp,Value\n" + body).encode())
+    assert run_cli("score", str(plain), "-o", str(dst_plain)).returncode == 0
+    done = run_cli("score", str(src), "-o", str(dst))
+    assert done.returncode == 0, done.stderr
+    assert dst.read_text().splitlines()[0] == "TimeStamp,Value,anomaly_score"
+    assert [r[2] for r in _rows_of(dst)[1:]] == [r[2] for r in _rows_of(dst_plain)[1:]]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import math
 
+import numpy as np
 import pytest
 
 from sidecar.errors import InputError
-from sidecar.replay.timeseries_csv import read_batches, read_rows
+from sidecar.replay.timeseries_csv import REPEAT_STEP, read_batches, read_rows, repeat_times
 
 MIXED = (
     "timestamp,value,host\n"
@@ -75,3 +76,25 @@ def test_batches_report_the_line_read_rows_reports(text: str, message: str, size
         _batched(text, size)
     assert str(by_batches.value) == str(by_rows.value)
     assert str(by_rows.value).startswith(message)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 100])
+def test_repeats_are_read_at_the_previous_time_in_batches_and_rows(size: int) -> None:
+    text = "timestamp,value\n100,1\n200,2\n200,3\n150,4\n300,5\n300,6\n"
+    _, rows = read_rows(io.StringIO(text), "in.csv", repeats=True)
+    got = [(r.line, r.t, r.repeat) for r in rows]
+    step = REPEAT_STEP
+    assert got == [
+        (2, 100.0, False),
+        (3, 200.0, False),
+        (4, 200.0 + step, True),
+        (5, 200.0 + 2 * step, True),
+        (6, 300.0, False),
+        (7, 300.0 + step, True),
+    ]
+    _, batches = read_batches(io.StringIO(text), "in.csv", size, repeats=True)
+    listed = list(batches)
+    assert [t for b in listed for t in b.t.tolist()] == [t for _, t, _ in got]
+    assert [ln for b in listed for ln in b.repeat_lines] == [4, 5, 7]
+    t, changed = repeat_times(np.array([100.0, 200.0, 200.0, 150.0, 300.0, 300.0]))
+    assert t.tolist() == [t for _, t, _ in got] and changed.tolist() == [2, 3, 5]
