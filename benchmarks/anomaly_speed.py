@@ -2,8 +2,8 @@
 
 1. `sidecar score` on one series: start-up time (a 2-row file, in a fresh interpreter,
    against `python -c pass`), and rows per CPU-second after start-up on a long series,
-   against a plain csv read/write loop over the same file. Where the one-channel kernel is
-   compiled (setup.py), also with its source run as plain Python.
+   against a plain csv read/write loop over the same file; then rows per CPU-second on every
+   file of the real development set (../shared/data/ms-cloud-monitoring) and crane-cpu.
 2. The vectorised bank: one step (score + learn, one new sample per series) for 1k, 10k
    and 100k series: series per second, bytes of state per series, and the step time as
    a multiple of one numpy EWMA update over the same arrays.
@@ -21,15 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from sidecar.detect import base, baseline_scalar
+from benchmarks.realdata import CRANE, MS_CLOUD
 from sidecar.detect.base import UnivariateDetector
-from sidecar.detect.compiled import kernel_is_compiled, plain_python_kernel
 from sidecar.detect.periodicity import (
     BUCKET,
     CHECK_EVERY,
@@ -42,8 +39,6 @@ from sidecar.detect.periodicity import (
 from sidecar.detect.registry import make_detector
 from sidecar.replay.score import score_csv
 
-CRANE = Path(__file__).resolve().parents[2] / "shared" / "data" / "crane-cpu"
-
 
 def _startup(args: list[str], repeat: int = 5) -> float:
     best = float("inf")
@@ -52,16 +47,6 @@ def _startup(args: list[str], repeat: int = 5) -> float:
         subprocess.run(args, check=True, capture_output=True)
         best = min(best, time.perf_counter() - t0)
     return best
-
-
-@contextmanager
-def plain_python_detectors() -> Iterator[None]:
-    """The detectors run `baseline_scalar.py` as plain Python, not its compiled module."""
-    base.baseline_scalar = plain_python_kernel()  # type: ignore[attr-defined]  # what base.py calls
-    try:
-        yield
-    finally:
-        base.baseline_scalar = baseline_scalar  # type: ignore[attr-defined]
 
 
 def _score_speed(src: Path, out: Path) -> tuple[int, float]:
@@ -96,15 +81,23 @@ def cli() -> None:
             f"sidecar score: {speed:,.0f} rows/CPU-s; plain csv copy {copy:,.0f} rows/CPU-s "
             f"(score costs {copy / speed:.1f}x the copy)"
         )
-        if not kernel_is_compiled():
-            print("kernel: plain Python (not compiled: see setup.py)")
-            return
-        with plain_python_detectors():
-            _, plain = _score_speed(src, out)
-        print(
-            f"kernel: compiled by mypyc; its source as plain Python {plain:,.0f} rows/CPU-s "
-            f"(compiled runs {speed / plain:.2f}x as many)"
-        )
+        per_file(Path(tmp))
+
+
+def per_file(tmp: Path) -> None:
+    """`sidecar score`'s rows per CPU-second on every real file (in-process, after start-up)."""
+    files = sorted(MS_CLOUD.glob("*/*.csv")) + sorted(CRANE.glob("*.csv"))
+    speeds = []
+    for path in files:
+        src = path
+        if path.is_relative_to(MS_CLOUD):  # its Label column would be copied through: drop it
+            src = tmp / path.name
+            with path.open(newline="", encoding="utf-8-sig") as fin, src.open("w") as fout:
+                csv.writer(fout).writerows(row[:2] for row in csv.reader(fin))
+        rows, speed = _score_speed(src, tmp / "out.csv")
+        speeds.append(speed)
+        print(f"  {path.parent.name[:28]:<28} {path.name:<18} {rows:>7} rows {speed:>9,.0f} rows/CPU-s")
+    print(f"per file: min {min(speeds):,.0f}, median {float(np.median(speeds)):,.0f} rows/CPU-s")
 
 
 def bank() -> None:

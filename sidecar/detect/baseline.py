@@ -230,8 +230,10 @@ class BaselineState:
         "hclosed",
         "hcount",
         "hist",
+        "hmed",
         "hoff",
         "hphase",
+        "hspread",
         "hsum",
         "hwidth",
         "lev",
@@ -291,17 +293,18 @@ class BaselineState:
         self.period = zeros()
         self.pbins = zeros()  # bins of its profile: a sampling interval each, up to FOUND_BINS
         self.hoff = zeros()  # where in its bucket a sample falls (the profile's bins centre there)
-        self.hist: Any = None
         self.hbucket = xp.full(size, math.nan)  # the open bucket: its number (t // hwidth)
         self.hsum = zeros()  # its samples' sum and count
         self.hcount = zeros()
         self.hclosed = zeros()  # buckets closed since the first
         self.hphase = zeros()  # where in CHECK_EVERY this channel's looks fall
         self.hwidth = zeros()  # seconds per bucket (0 = not chosen yet)
+        self.hmed = zeros()  # the history's median and robust spread (0 = not known yet)
+        self.hspread = zeros()
+        self.hist: Any = new_history(n)
         if params.find_period:
             self.prof.append(xp.profile(size, FOUND_BINS))
             self.bias.append(zeros())
-            self.hist = new_history(n)
 
     def nbytes(self) -> int:
         """Bytes held by array state (0 for the scalar backend's floats)."""
@@ -378,6 +381,7 @@ class Evaluation:
     warm: Any
     dt: Any  # typical seconds between samples so far (NaN before the second sample)
     drift: Any  # the read-out level's recent moves summed, in sigmas (`drift_windows`)
+    level_z: Any  # |x - the recent history's median| in its robust spreads (0 until known)
 
 
 def bin_origin(t: Any, t_first: Any, xp: Ops) -> Any:
@@ -506,6 +510,8 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
     same = ok & (xs == s.x_last)
     run = xp.where(same, s.run + 1.0, 0.0)
     stuck = run * (1.0 - s.rep) * params.stuck_gain
+    known = ok & (s.hspread > 0.0)
+    level_z = xp.where(known, abs(xs - s.hmed) / xp.where(known, s.hspread, 1.0), 0.0)
     return Evaluation(
         x=xs,
         t=t,
@@ -531,6 +537,7 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         warm=warm,
         dt=s.dt,
         drift=s.drift,
+        level_z=level_z,
     )
 
 
@@ -838,12 +845,13 @@ def learn(
     s.t_first = xp.where(do, t_first, s.t_first)
     s.t_last = xp.where(seen, t, s.t_last)
     s.n = xp.where(do, s.n + 1.0, s.n)
-    if params.find_period:  # FOUND: learned samples go into the history periods are found in
-        if s.hist.ndim == 1:
-            if do_c:
-                remember_one(s, t, ev.x, params.found, params.periods)
-        else:
-            remember(s, t, ev.x, do_c, params.found, params.periods)
+    # learned samples go into the history: its level and spread (`level_z`), and the
+    # periods FOUND is found in (`find_period`)
+    if s.hist.ndim == 1:
+        if do_c:
+            remember_one(s, t, ev.x, params.found, params.periods)
+    else:
+        remember(s, t, ev.x, do_c, params.found, params.periods)
 
 
 DRIFT_TO_Z = 2.0

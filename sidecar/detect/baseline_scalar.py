@@ -167,6 +167,8 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     u1, u2 = s.u1, s.u2
     lo, hi = (u1, u2) if u1 <= u2 else (u2, u1)
     med = hi if u >= hi else (lo if u <= lo else u)  # median of three
+    hspread = s.hspread
+    level_z = abs(xs - s.hmed) / hspread if ok and hspread > 0.0 else 0.0
     return Evaluation(  # positional (field order), which builds it ~2x faster than keywords
         xs,
         t,
@@ -192,6 +194,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         s.n >= params.warmup,
         s.dt,
         s.drift,
+        level_z,
     )
 
 
@@ -453,7 +456,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         s.t_first = t_first
         s.n = n + 1.0
     s.t_last = t
-    if params.find_period and do and not frozen:  # FOUND: the history (periodicity.py)
+    if do and not frozen:  # the history (periodicity.py)
         width = s.hwidth
         if width > 0.0 and float(_floor(t / width)) <= s.hbucket:  # its open bucket, inline
             s.hsum += x

@@ -33,6 +33,7 @@ __all__ = [
     "autocorrelation",
     "find_periods",
     "fold_profile",
+    "history_level",
     "new_history",
     "profile_bins",
     "remember",
@@ -331,6 +332,46 @@ def new_history(n: int | None) -> NDArray[np.float32]:
     return np.full(SPAN if n is None else (n, SPAN), np.nan, dtype=np.float32)
 
 
+LEVEL_MIN = 24
+"""Buckets the history must hold before its median and spread are read (`level_z`)."""
+MEAN_AD_TO_SIGMA = 1.2533  # sigma / mean absolute deviation, for normal noise
+
+
+def _refresh_due(before: float, after: float, phase: float) -> bool:
+    """Whether closing buckets `before` to `after` passes a CHECK_EVERY boundary (the
+    history's level and spread are read again at each, before and after it is full)."""
+    return math.floor((after + phase) / CHECK_EVERY) > math.floor((before + phase) / CHECK_EVERY)
+
+
+def history_level(row: Array, width: float, dt: float) -> tuple[float, float]:
+    """The median of a channel's history and its robust spread (1.4826 MAD; the mean
+    absolute deviation where most buckets repeat one value; 0 when not known), scaled up
+    to single samples when a bucket holds several (its mean is quieter)."""
+    valid = row[np.isfinite(row)]
+    if valid.size < LEVEL_MIN:
+        return 0.0, 0.0
+    med = float(np.median(valid))
+    dev = np.abs(valid - med)
+    spread = SIGMA_PER_MAD_ABS * float(np.median(dev))
+    if not spread > 0.0:
+        spread = MEAN_AD_TO_SIGMA * float(dev.mean())
+    if 0.0 < dt < width:
+        spread *= math.sqrt(width / dt)
+    return med, spread
+
+
+def _refresh(s: Any, i: int | None) -> None:
+    """Read channel `i`'s history level and spread (`None`: a one-channel state)."""
+    hist = s.hist if i is None else s.hist[i]
+    width = float(s.hwidth if i is None else s.hwidth[i])
+    dt = float(s.dt if i is None else s.dt[i])
+    med, spread = history_level(hist.astype(np.float64), width, dt)
+    if i is None:
+        s.hmed, s.hspread = med, spread
+    else:
+        s.hmed[i], s.hspread[i] = med, spread
+
+
 def _due(before: float, after: float, phase: float) -> bool:
     """Whether closing buckets `before` to `after` (counted from the channel's first)
     passes one of its looks."""
@@ -380,7 +421,8 @@ def _look(s: Any, i: int | None, newest: float, found: int, exclude: tuple[float
 
 def remember_one(s: Any, t: float, x: float, found: int, exclude: tuple[float, ...]) -> None:
     """Put a learned sample of a one-channel state into its history's bucket; when a
-    bucket closes on a look, look for a period. The buckets are as wide as the series'
+    bucket closes on a look, read the history's level and spread and (with a FOUND
+    candidate, `found` > 0) look for a period. The buckets are as wide as the series'
     sampling interval (in whole BUCKETs) when its second sample comes."""
     width = s.hwidth
     if not width > 0.0:
@@ -402,8 +444,10 @@ def remember_one(s: Any, t: float, x: float, found: int, exclude: tuple[float, .
             hist[int((open_bucket + j) % SPAN)] = math.nan
         before = s.hclosed
         s.hclosed = before + gap
-        if _due(before, s.hclosed, s.hphase):
-            _look(s, None, b - 1.0, found, exclude)
+        if _refresh_due(before, s.hclosed, s.hphase):
+            _refresh(s, None)
+            if found and _due(before, s.hclosed, s.hphase):
+                _look(s, None, b - 1.0, found, exclude)
     else:
         s.hphase = float(math.floor(math.fmod(abs(x) * _PHASE_MIX, CHECK_EVERY)))
     s.hbucket, s.hsum, s.hcount = b, x, 1.0
@@ -446,8 +490,11 @@ def remember(
         for i, b0, b1, newest in zip(
             rows.tolist(), before.tolist(), after.tolist(), (b[rows] - 1.0).tolist(), strict=True
         ):
-            if _due(b0, b1, float(s.hphase[i])):
-                _look(s, i, newest, found, exclude)
+            phase = float(s.hphase[i])
+            if _refresh_due(b0, b1, phase):
+                _refresh(s, i)
+                if found and _due(b0, b1, phase):
+                    _look(s, i, newest, found, exclude)
     if starting.any():
         s.hphase = np.where(
             starting, np.floor(np.fmod(np.abs(x) * _PHASE_MIX, CHECK_EVERY)), s.hphase

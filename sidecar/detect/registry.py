@@ -7,6 +7,7 @@ from typing import Any
 from sidecar.config.schema import DetectorSpec, SeasonalRobustZDetector
 from sidecar.detect.base import Detector
 from sidecar.detect.changepoint import ChangePoint
+from sidecar.detect.deviation import RobustDeviation
 from sidecar.detect.ensemble import Ensemble
 from sidecar.detect.iforest import IsolationForestWindow
 from sidecar.detect.seasonal import SeasonalRobustZ
@@ -14,6 +15,7 @@ from sidecar.detect.seasonal import SeasonalRobustZ
 __all__ = ["DEFAULT_SPEC", "DETECTORS", "make_detector"]
 
 DETECTORS: dict[str, type[Any]] = {
+    "robust_deviation": RobustDeviation,
     "seasonal_robust_z": SeasonalRobustZ,
     "change_point": ChangePoint,
     "ensemble": Ensemble,
