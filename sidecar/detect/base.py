@@ -42,6 +42,33 @@ from sidecar.types import Frame, Score
 
 __all__ = ["Bank", "BankScores", "Detector", "UnivariateDetector"]
 
+ONSET_SPAN = 4 * 3600.0
+"""Onset scoring's window is at most this much time (`onset_samples`): an episode is a few
+hours whatever the sampling interval. 48 samples (4 hours at 5 minutes) were two days at
+hourly steps, where a second crash spike the day after the first scored 0 (real labelled
+series: 38.8 -> 45.2 with the cap, synthetic and crane-cpu unchanged)."""
+ONSET_MIN = 4
+"""...and at least this many samples (4 to 6 scored best at hourly steps)."""
+
+
+def onset_samples(window: int, dt: float) -> float:
+    """The onset window of a channel sampled every `dt` seconds: `window` samples, at most
+    ONSET_SPAN of time, at least ONSET_MIN samples (`window` itself while `dt` is unknown)."""
+    if not dt > 0.0:
+        return float(window)
+    cap = float(round(ONSET_SPAN / dt))
+    if cap < ONSET_MIN:
+        cap = float(ONSET_MIN)
+    return cap if cap < window else float(window)
+
+
+def _onset_samples_array(window: int, dt: NDArray[np.float64]) -> NDArray[np.float64]:
+    """`onset_samples` for every channel of a bank."""
+    known = dt > 0.0
+    cap = np.maximum(float(ONSET_MIN), np.rint(ONSET_SPAN / np.where(known, dt, 1.0)))
+    return np.where(known, np.minimum(cap, float(window)), float(window))
+
+
 EXPECTED_SIGMAS = 3.0
 """The expected range reported with a score is the baseline's prediction ± this many sigma."""
 
@@ -286,7 +313,7 @@ class UnivariateDetector:
             value = s.calibrated()
             window = self.onset_window
             if window is not None:
-                value = onset_scalar(s.state[2], value, window)
+                value = onset_scalar(s.state[2], value, onset_samples(window, ev.dt))
         lo = ev.center - EXPECTED_SIGMAS * ev.spread  # floats on the scalar backend
         hi = ev.center + EXPECTED_SIGMAS * ev.spread
         return Score(value, (lo, hi), column, True, deviating)
@@ -299,7 +326,9 @@ class UnivariateDetector:
             stats = s.stats
             window = self.onset_window
             if window is not None and not _isnan(stats[0]) and not _isnan(s.x):
-                remember_peak_scalar(peak, s.calibrated(), window, s.deviating)
+                remember_peak_scalar(
+                    peak, s.calibrated(), onset_samples(window, ev.dt), s.deviating
+                )
             # the first time a seasonal read-out clearly wins (baseline.season_wins)
             learns = self.learns_calibration
             if learns and ev.sel != 0.0 and not cals[0].restarted and season_wins(base, ev, SCALAR):
@@ -437,7 +466,11 @@ class Bank:
         upper = ev.center + EXPECTED_SIGMAS * ev.spread
         window = self.detector.onset_window
         onset = (
-            value if window is None else calibration.onset_score(self.peak, ARRAY, value, window)
+            value
+            if window is None
+            else calibration.onset_score(
+                self.peak, ARRAY, value, _onset_samples_array(window, np.asarray(ev.dt))
+            )
         )
         high = np.zeros(value.shape, dtype=bool)
         for i in self.detector._now:
@@ -451,8 +484,9 @@ class Bank:
         moved = self.state.quantum > 0.0  # before learning, as in the per-row path
         window = self.detector.onset_window
         if window is not None:
+            samples = _onset_samples_array(window, np.asarray(ev.dt))
             calibration.remember_peak(
-                self.peak, ARRAY, scores.calibrated, window, scores.warm, scores.deviating
+                self.peak, ARRAY, scores.calibrated, samples, scores.warm, scores.deviating
             )
         episodic = self.detector._episodic
         first = self.calibrations[0].restarted == 0.0  # before any is restarted below

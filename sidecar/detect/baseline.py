@@ -321,6 +321,13 @@ def new_state(params: BaselineParams, xp: Ops, n: int | None = None) -> Baseline
     return BaselineState(params, xp, n)
 
 
+LEVEL_GATE = 3.0
+"""`level_z` (the deviation from the median of the channel's recent history) counts only
+while the baseline itself sees the sample this many sigma off. An adaptive baseline follows
+a long incident and a count series' inflated sigma hides its spikes; the history's median
+does neither (real labelled series: 38.8 -> 48.5 with `level_z`, 48.1 gated at 3). Once the
+baseline has accepted a new level, the history's median does not hold it as an anomaly for
+half a history (a protected monitor would otherwise never learn a lasting shift)."""
 PERF_CAP = 12.0
 """The selection error (`perf`) counts a residual up to this many sigma; the scale up to 4.
 A no-season level on a business day's square wave is as good as the daily profile for
@@ -381,7 +388,7 @@ class Evaluation:
     warm: Any
     dt: Any  # typical seconds between samples so far (NaN before the second sample)
     drift: Any  # the read-out level's recent moves summed, in sigmas (`drift_windows`)
-    level_z: Any  # |x - the recent history's median| in its robust spreads (0 until known)
+    level_z: Any  # |x - the recent history's median| in its robust spreads (LEVEL_GATE; 0 until known)
 
 
 def bin_origin(t: Any, t_first: Any, xp: Ops) -> Any:
@@ -510,7 +517,7 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
     same = ok & (xs == s.x_last)
     run = xp.where(same, s.run + 1.0, 0.0)
     stuck = run * (1.0 - s.rep) * params.stuck_gain
-    known = ok & (s.hspread > 0.0)
+    known = ok & (s.hspread > 0.0) & (z >= LEVEL_GATE)
     level_z = xp.where(known, abs(xs - s.hmed) / xp.where(known, s.hspread, 1.0), 0.0)
     return Evaluation(
         x=xs,

@@ -23,6 +23,7 @@ from sidecar.detect.baseline import (
     FROZEN_STUCK,
     GRID,
     LEARN_LIMIT,
+    LEVEL_GATE,
     MEAN_BINS,
     PERF_CAP,
     RANK_SLACK,
@@ -168,7 +169,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     lo, hi = (u1, u2) if u1 <= u2 else (u2, u1)
     med = hi if u >= hi else (lo if u <= lo else u)  # median of three
     hspread = s.hspread
-    level_z = abs(xs - s.hmed) / hspread if ok and hspread > 0.0 else 0.0
+    level_z = abs(xs - s.hmed) / hspread if ok and hspread > 0.0 and z >= LEVEL_GATE else 0.0
     return Evaluation(  # positional (field order), which builds it ~2x faster than keywords
         xs,
         t,

@@ -400,7 +400,7 @@ def update_scalar(cal: Calibration, stat: float, extreme: bool, episodes: bool) 
         cal.total = float(sum(counts))
 
 
-def onset_score(peak: Peak, xp: Ops, value: Any, window: int) -> Any:
+def onset_score(peak: Peak, xp: Ops, value: Any, window: Any) -> Any:
     """`value` where it beats the channel's peak of its last `window` scores, else 0.
 
     The peak is refreshed by every score that reaches it, so a plateau of high scores
@@ -408,7 +408,8 @@ def onset_score(peak: Peak, xp: Ops, value: Any, window: int) -> Any:
     score is new again (a slowly fading episode may score once per `window`). Counted in
     samples, not time: the best window on the development benchmark was ~48 samples at
     both 5-minute (4 h) and 30-minute (24 h) steps. Samples that are still far off their
-    baseline (`remember_peak`'s `hold`) do not count: an episode that lasts, such as a value
+    baseline (`remember_peak`'s `hold`) do not count (`window` may differ per channel: at most
+    a few hours of samples, base.onset_samples): an episode that lasts, such as a value
     stuck for a day, scores once, not once every `window` (development benchmark, 5-min,
     8 seeds: 68.6 -> 69.0, low-FP profile 60.3 -> 61.8, false positives -11%).
     """
@@ -418,12 +419,12 @@ def onset_score(peak: Peak, xp: Ops, value: Any, window: int) -> Any:
     return np.where(expired | (value > peak.value), value, 0.0)
 
 
-def onset_scalar(peak: Peak, value: float, window: int) -> float:
+def onset_scalar(peak: Peak, value: float, window: float) -> float:
     """`onset_score` for one channel of floats."""
     return value if peak.age >= window or value > peak.value else 0.0
 
 
-def remember_peak(peak: Peak, xp: Ops, value: Any, window: int, mask: Any, hold: Any) -> None:
+def remember_peak(peak: Peak, xp: Ops, value: Any, window: Any, mask: Any, hold: Any) -> None:
     """Update the peak `onset_score` reads with a score just given (where `mask`); where
     `hold` (the sample is still far off its baseline) the peak does not age."""
     if isinstance(xp, ScalarOps):
@@ -437,7 +438,7 @@ def remember_peak(peak: Peak, xp: Ops, value: Any, window: int, mask: Any, hold:
     peak.age = np.where(take, 0.0, np.where(ages, peak.age + 1.0, peak.age))
 
 
-def remember_peak_scalar(peak: Peak, value: float, window: int, hold: bool) -> None:
+def remember_peak_scalar(peak: Peak, value: float, window: float, hold: bool) -> None:
     """`remember_peak` for one channel of floats."""
     if peak.age >= window or value >= peak.value:
         peak.value, peak.age = value, 0.0

@@ -21,9 +21,12 @@ spread on normal noise is about 1/1.25 of one residual's (development benchmark:
 
 
 class SeasonalRobustZ(UnivariateDetector):
-    """Point anomalies (spikes, dips, stuck or out-of-season values) and drifts.
+    """Point anomalies (spikes, dips, stuck or out-of-season values, level shifts) and drifts.
 
-    Three statistics, each calibrated on its own: the point deviation |x - expected| / sigma;
+    Three statistics, each calibrated on its own: the point deviation, the largest of
+    |x - expected| / sigma, a rare repeat (`stuck`) and the deviation from the median of the
+    channel's recent history (`level_z`: an adaptive baseline follows a long incident, the
+    history's median does not);
     the persistent deviation, the median of the last three residuals; and the drift, how far
     the level moved in its last ~72 samples (in sigmas). Heavy-tailed noise makes single
     8-sigma samples routine, but rarely two of three in a row, so a short level shift or a
@@ -50,13 +53,14 @@ class SeasonalRobustZ(UnivariateDetector):
     def _statistic(self, ev: Evaluation, xp: Any) -> Any:
         coarse = ev.dt >= COARSE_STEP  # False while dt is unknown (NaN)
         if isinstance(xp, ScalarOps):  # the per-row hot path: xp.maximum's branches inline
-            z, stuck = ev.z, ev.stuck
+            z, stuck, level = ev.z, ev.stuck, ev.level_z
             point = z if z >= stuck else stuck
+            point = point if point >= level else level
             if coarse:
                 cusum = CUSUM_TO_Z * ev.cusum
                 return point if point >= cusum else cusum
             return point
-        point = xp.maximum(ev.z, ev.stuck)
+        point = xp.maximum(xp.maximum(ev.z, ev.stuck), ev.level_z)
         return xp.where(coarse, xp.maximum(point, CUSUM_TO_Z * ev.cusum), point)
 
     def _fitted(self, ev: Evaluation, xp: Any) -> tuple[Any, ...]:

@@ -21,14 +21,16 @@ START = 2500
 
 
 class _WithoutDrift(SeasonalRobustZ):
-    """The default detector without its drift statistic."""
+    """The default detector reading residuals only: without its drift statistic, and
+    without the deviation from the history's median (`level_z`, which a ramp also moves)."""
 
     n_statistics = 2
     slow_statistics = ()
     fitted_tails = (0, 1)
 
     def _statistics(self, ev: Evaluation, xp: Any) -> tuple[Any, ...]:
-        return super()._statistics(ev, xp)[:2]
+        residual = xp.maximum(ev.z, ev.stuck)
+        return (residual, super()._statistics(ev, xp)[1])
 
     def _fitted(self, ev: Evaluation, xp: Any) -> tuple[Any, ...]:
         return super()._fitted(ev, xp)[:2]
