@@ -17,7 +17,6 @@ from sidecar.config.durations import DURATION, format_duration
 from sidecar.config.schema import (
     ChangePointDetector,
     DetectorRule,
-    EnsembleDetector,
     ForecastRule,
     IsolationForestDetector,
     RobustDeviationDetector,
@@ -45,7 +44,6 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
         SeasonalRobustZDetector,
     ),
     ("`detectors[].detector` with `kind: robust_deviation`", RobustDeviationDetector),
-    ("`detectors[].detector` with `kind: ensemble`", EnsembleDetector),
     ("`detectors[].detector` with `kind: change_point`", ChangePointDetector),
     ("`detectors[].detector` with `kind: isolation_forest`", IsolationForestDetector),
     ("`detectors[].threshold`", ThresholdSpec),

@@ -32,7 +32,6 @@ __all__ = [
     "ChangePointDetector",
     "DetectorRule",
     "DetectorSpec",
-    "EnsembleDetector",
     "ForecastRule",
     "IsolationForestDetector",
     "RobustDeviationDetector",
@@ -211,8 +210,7 @@ class SeasonalRobustZDetector(_UnivariateParams):
     A second statistic, the median of the last three residuals, is calibrated on its own: in
     heavy-tailed noise two of three samples off are rare where one is not. A third, the drift
     (how far the level moved in its last ~0.6 `window` samples), finds ramps that re-levelling
-    follows. At 30-minute and coarser sampling it also reads sustained changes, as `ensemble`
-    does."""
+    follows. At 30-minute and coarser sampling it also reads sustained changes (the CUSUM)."""
 
     kind: Literal["seasonal_robust_z"] = Field(description="Selects this detector.")
 
@@ -222,15 +220,6 @@ class ChangePointDetector(_UnivariateParams):
     moved lately); adapts to the new normal."""
 
     kind: Literal["change_point"] = Field(description="Selects this detector.")
-
-
-class EnsembleDetector(_UnivariateParams):
-    """Point deviations, sustained changes and the drift read from one baseline pass at every
-    sampling interval. On the development benchmark it loses to the default at 5 and 15
-    minutes (NAB-style, mean of 8 seeds at 5 minutes: 62.7 vs 70.1); from 30 minutes the
-    default reads the CUSUM too."""
-
-    kind: Literal["ensemble"] = Field(description="Selects this detector.")
 
 
 class IsolationForestDetector(_Strict):
@@ -248,8 +237,7 @@ DetectorSpec = Annotated[
     SeasonalRobustZDetector
     | RobustDeviationDetector
     | ChangePointDetector
-    | IsolationForestDetector
-    | EnsembleDetector,
+    | IsolationForestDetector,
     Field(discriminator="kind"),
 ]
 

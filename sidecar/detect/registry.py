@@ -8,7 +8,6 @@ from sidecar.config.schema import DetectorSpec, SeasonalRobustZDetector
 from sidecar.detect.base import Detector
 from sidecar.detect.changepoint import ChangePoint
 from sidecar.detect.deviation import RobustDeviation
-from sidecar.detect.ensemble import Ensemble
 from sidecar.detect.iforest import IsolationForestWindow
 from sidecar.detect.seasonal import SeasonalRobustZ
 
@@ -18,7 +17,6 @@ DETECTORS: dict[str, type[Any]] = {
     "robust_deviation": RobustDeviation,
     "seasonal_robust_z": SeasonalRobustZ,
     "change_point": ChangePoint,
-    "ensemble": Ensemble,
     "isolation_forest": IsolationForestWindow,
 }
 """Detector classes by `kind`; the contract tests run over all of them."""

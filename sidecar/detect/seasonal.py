@@ -38,7 +38,7 @@ class SeasonalRobustZ(UnivariateDetector):
     the point deviation, clips outliers when learning and re-levels after a detected level
     shift. On series
     sampled every COARSE_STEP or more (30-minute, hourly) the level/variance CUSUM is read
-    with the point deviation, as `ensemble` does: there a slow change spans few samples and
+    with the point deviation: there a slow change spans few samples and
     the CUSUM finds it first, while at 5 and 15 minutes it costs more false alarms than it
     finds.
     """
