@@ -198,9 +198,9 @@ class _UnivariateParams(_Strict):
 class RobustDeviationDetector(_UnivariateParams):
     """Point anomalies and level shifts, best on the real labelled hourly series: the largest
     robust z-score of a sample against its seasonal baseline learned online and against the
-    median of its recent history (the last 512 sampling intervals), scored by a fixed
-    function of that deviation (no per-series calibration), so one threshold is one
-    deviation on every series; on noisy 1-minute series that costs false alarms."""
+    median of its recent history (the last 512 sampling intervals), calibrated against a
+    prior worth 5,000 samples, so on short series a score is nearly a fixed function of the
+    deviation; on noisy 1-minute series that costs false alarms."""
 
     kind: Literal["robust_deviation"] = Field(description="Selects this detector.")
 

@@ -203,6 +203,9 @@ class UnivariateDetector:
     """Whether each channel learns its statistics' tail (calibration.py). Without, every
     channel keeps the prior's: a score is a fixed function of its statistic, so one
     threshold is one deviation on every series (docs/decisions/0001-real-data-scoring.md)."""
+    prior_weight = calibration.PRIOR_WEIGHT
+    """Samples the calibration prior counts for: how long a channel takes to trust its own
+    tail over the prior's."""
 
     def __init__(
         self,
@@ -276,7 +279,8 @@ class UnivariateDetector:
         states: dict[str, ColumnState] = self.__dict__.setdefault("states_", {})
         st = states.get(column)
         if st is None:
-            cals = tuple(Calibration(SCALAR, None) for _ in range(self.n_statistics))
+            weight = self.prior_weight
+            cals = tuple(Calibration(SCALAR, None, weight) for _ in range(self.n_statistics))
             st = states[column] = (new_state(self.params_, SCALAR), cals, Peak(SCALAR, None))
         return st
 
@@ -447,7 +451,10 @@ class Bank:
         self.detector = detector
         self.n = n
         self.state = new_state(detector.params_, ARRAY, n)
-        self.calibrations = tuple(Calibration(ARRAY, n) for _ in range(detector.n_statistics))
+        weight = detector.prior_weight
+        self.calibrations = tuple(
+            Calibration(ARRAY, n, weight) for _ in range(detector.n_statistics)
+        )
         self.peak = Peak(ARRAY, n)
 
     def score(self, t: NDArray[np.float64], x: NDArray[np.float64]) -> BankScores:
@@ -509,7 +516,7 @@ class Bank:
             return
         fresh = new_state(self.detector.params_, ARRAY, n)
         _copy_into(fresh, self.state, self.n)
-        calibrations = tuple(Calibration(ARRAY, n) for _ in self.calibrations)
+        calibrations = tuple(Calibration(ARRAY, n, c.prior) for c in self.calibrations)
         peak = Peak(ARRAY, n)
         head = slice(None, self.n)
         for new, old in zip(calibrations, self.calibrations, strict=True):
@@ -529,14 +536,16 @@ class Bank:
                     o[channels] = f
         everything = slice(None)
         for held in self.calibrations:
-            _copy_slots(held, Calibration(ARRAY, channels.size), channels, everything)
+            _copy_slots(held, Calibration(ARRAY, channels.size, held.prior), channels, everything)
         _copy_slots(self.peak, Peak(ARRAY, channels.size), channels, everything)
 
 
 def _copy_slots(dst: Calibration | Peak, src: Calibration | Peak, at: Any, rows: Any) -> None:
     """dst.<slot>[at] = src.<slot>[rows] for every array slot (same class)."""
     for name in type(dst).__slots__:
-        getattr(dst, name)[at] = getattr(src, name)[rows]
+        value = getattr(dst, name)
+        if isinstance(value, np.ndarray):
+            value[at] = getattr(src, name)[rows]
 
 
 def _copy_into(dst: BaselineState, src: BaselineState, n: int) -> None:

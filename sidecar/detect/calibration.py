@@ -137,11 +137,13 @@ _LOG_MID = tuple(  # log of each bin's geometric middle; the open last bin's is 
 
 class Calibration:
     """Histogram counts (N, bins) or a list of floats, the total count, the length of the
-    current run of statistics >= EPISODE_Z, and whether the histogram was restarted."""
+    current run of statistics >= EPISODE_Z, whether the histogram was restarted, and how
+    many samples the prior counts for (`prior`, PRIOR_WEIGHT unless a detector says)."""
 
-    __slots__ = ("counts", "restarted", "streak", "total")
+    __slots__ = ("counts", "prior", "restarted", "streak", "total")
 
-    def __init__(self, xp: Ops, n: int | None) -> None:
+    def __init__(self, xp: Ops, n: int | None, prior: float = PRIOR_WEIGHT) -> None:
+        self.prior = prior
         if n is None:
             self.counts: Any = [0.0] * _BINS
             self.total: Any = 0.0
@@ -210,8 +212,9 @@ def tail_scalar(cal: Calibration, stat: float, fit: bool = False) -> float:
         fitted = _fitted_scalar(counts, stat)
         if fitted > seen:
             seen = fitted
-    mass = seen + PRIOR_WEIGHT * (_PRIOR_ABOVE[k] + prior_in)
-    return mass / (total + PRIOR_WEIGHT)
+    weight = cal.prior
+    mass = seen + weight * (_PRIOR_ABOVE[k] + prior_in)
+    return mass / (total + weight)
 
 
 def _fitted_scalar(counts: list[float], stat: float) -> float:
@@ -287,8 +290,8 @@ def _tail_array(cal: Calibration, stat: Any, fit: Any) -> Any:
         at = np.flatnonzero(candidates)
         fitted, fits = _fitted_array(cal.counts[at], rev[at], s[at])
         seen[at] = np.where(fits & (fitted > seen[at]), fitted, seen[at])
-    mass = seen + PRIOR_WEIGHT * (prior_above + prior_in)
-    return np.where(bad, 1.0, mass / (cal.total + PRIOR_WEIGHT))
+    mass = seen + cal.prior * (prior_above + prior_in)
+    return np.where(bad, 1.0, mass / (cal.total + cal.prior))
 
 
 def _fitted_array(counts: Any, rev: Any, stat: Any) -> tuple[Any, Any]:

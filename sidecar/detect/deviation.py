@@ -19,13 +19,15 @@ class RobustDeviation(UnivariateDetector):
     (candidate models weighed by recent error, `z`), a repeat the series rarely makes
     (`stuck`), and from the median of the channel's last 512 sampling intervals in their
     robust spread (`level_z`, refreshed every 48: an adaptive baseline follows a long
-    incident, the history's median does not). No channel learns its own tail: the score is
-    the calibration prior's tail at that deviation, so one threshold is one deviation on
-    every series (docs/decisions/0001-real-data-scoring.md: what it gains and costs).
+    incident, the history's median does not). Each channel learns its own tail, but its
+    prior counts for 5,000 samples (the default's: 100), so a short series is scored by
+    the deviation itself and a long noisy one learns what is routine for it
+    (docs/decisions/0001-real-data-scoring.md: what it gains and costs).
     """
 
     kind = "robust_deviation"
-    learns_calibration = False
+    prior_weight = 5000.0  # a channel trusts its own tail late: see the decision record
+    fitted_tails: tuple[int, ...] = (0,)
     season_read_cycles = 1.0  # the point deviation weighs every candidate: no CUSUM runs
     borrow_first_cycle = True  # a daily profile's scale is the no-season one on day one
 
