@@ -56,36 +56,44 @@ def monitor_scorer(kind: str, **params: Any) -> Scorer:
     return run
 
 
-def windowed_gaussian(t: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """NAB's simplest baseline: tail probability under a Gaussian of the last 6400 samples."""
+def _against_history(
+    x: NDArray[np.float64], window: int, score: Callable[[NDArray[np.float64], float], float]
+) -> NDArray[np.float64]:
+    """Each sample scored by `score(recent, value)` against the previous `window` samples
+    (0 for the first ten and for gaps)."""
     out = np.zeros(x.size)
     hist: list[float] = []
     for i, v in enumerate(x.tolist()):
-        if len(hist) > 10 and not math.isnan(v):
-            a = np.array(hist[-6400:])
-            mu, sd = float(a.mean()), float(a.std()) or 1e-9
-            out[i] = 1.0 - 0.5 * math.erfc(abs(v - mu) / sd / math.sqrt(2.0))
-        if not math.isnan(v):
-            hist.append(v)
+        if math.isnan(v):
+            continue
+        if len(hist) > 10:
+            out[i] = score(np.array(hist[-window:]), v)
+        hist.append(v)
     return out
+
+
+def _gaussian_tail(recent: NDArray[np.float64], v: float) -> float:
+    mu, sd = float(recent.mean()), float(recent.std()) or 1e-9
+    return 1.0 - 0.5 * math.erfc(abs(v - mu) / sd / math.sqrt(2.0))
+
+
+def _squashed_robust_z(recent: NDArray[np.float64], v: float) -> float:
+    med = float(np.median(recent))
+    mad = 1.4826 * float(np.median(np.abs(recent - med)))
+    if mad <= 0.0:  # a mostly constant window: the mean deviation instead
+        mad = 1.2533 * float(np.mean(np.abs(recent - med))) or 1e-9
+    z = abs(v - med) / mad
+    return z / (1.0 + z)
+
+
+def windowed_gaussian(t: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """NAB's simplest baseline: tail probability under a Gaussian of the last 6400 samples."""
+    return _against_history(x, 6400, _gaussian_tail)
 
 
 def robust_z(t: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
     """|x - median| / (1.4826 MAD) over the previous 400 samples, squashed to [0, 1)."""
-    out = np.zeros(x.size)
-    hist: list[float] = []
-    for i, v in enumerate(x.tolist()):
-        if len(hist) > 10 and not math.isnan(v):
-            a = np.array(hist[-400:])
-            med = float(np.median(a))
-            mad = 1.4826 * float(np.median(np.abs(a - med)))
-            if mad <= 0.0:  # a mostly constant window: the mean deviation instead
-                mad = 1.2533 * float(np.mean(np.abs(a - med))) or 1e-9
-            z = abs(v - med) / mad
-            out[i] = z / (1.0 + z)
-        if not math.isnan(v):
-            hist.append(v)
-    return out
+    return _against_history(x, 400, _squashed_robust_z)
 
 
 @dataclass
