@@ -199,13 +199,10 @@ class UnivariateDetector:
     the fit while it rises (change_point 50.3 -> 48.7 with it)."""
     season_read_cycles = 2.0  # a CUSUM read-out: see BaselineParams.season_read_cycles
     borrow_first_cycle = False  # a CUSUM read-out: see BaselineParams.borrow_first_cycle
-    learns_calibration = True
-    """Whether each channel learns its statistics' tail (calibration.py). Without, every
-    channel keeps the prior's: a score is a fixed function of its statistic, so one
-    threshold is one deviation on every series (docs/decisions/0001-real-data-scoring.md)."""
     prior_weight = calibration.PRIOR_WEIGHT
     """Samples the calibration prior counts for: how long a channel takes to trust its own
-    tail over the prior's."""
+    tail over the prior's (a short series with many incidents is better judged by the
+    prior: docs/decisions/0001-real-data-scoring.md)."""
 
     def __init__(
         self,
@@ -334,11 +331,10 @@ class UnivariateDetector:
                     peak, s.calibrated(), onset_samples(window, ev.dt), s.deviating
                 )
             # the first time a seasonal read-out clearly wins (baseline.season_wins)
-            learns = self.learns_calibration
-            if learns and ev.sel != 0.0 and not cals[0].restarted and season_wins(base, ev, SCALAR):
+            if ev.sel != 0.0 and not cals[0].restarted and season_wins(base, ev, SCALAR):
                 for cal in cals:
                     restart(cal, SCALAR, True)
-            if learns and learned and ev.ok:  # extremes count once the series has been seen to move
+            if learned and ev.ok:  # extremes count once the series has been seen to move
                 moved = base.quantum > 0.0
                 episodic = self._episodic
                 for i in range(len(cals)):
@@ -499,8 +495,7 @@ class Bank:
         first = self.calibrations[0].restarted == 0.0  # before any is restarted below
         wins = np.asarray(season_wins(self.state, ev, ARRAY), dtype=bool)
         restarted = np.asarray(ev.warm, dtype=bool) & first & wins
-        calibrations = self.calibrations if self.detector.learns_calibration else ()
-        for i, (cal, stat) in enumerate(zip(calibrations, scores.statistics, strict=False)):
+        for i, (cal, stat) in enumerate(zip(self.calibrations, scores.statistics, strict=True)):
             calibration.restart(cal, ARRAY, restarted)
             calibration.update(cal, ARRAY, stat, counted, moved, episodic[i])
         learn(self.detector.params_, self.state, ARRAY, ev, mask)  # unmasked: tracked only
