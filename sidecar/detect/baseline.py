@@ -26,7 +26,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sidecar.detect.periodicity import FOUND_BINS, new_history, remember, remember_one
+from sidecar.detect.periodicity import (
+    FOUND_BINS,
+    FoundPeriod,
+    new_history,
+    remember,
+    remember_one,
+)
 
 __all__ = [
     "CUSUM_TO_Z",
@@ -854,11 +860,35 @@ def learn(
     s.n = xp.where(do, s.n + 1.0, s.n)
     # learned samples go into the history: its level and spread (`level_z`), and the
     # periods FOUND is found in (`find_period`)
+    look = params.find_period
     if s.hist.ndim == 1:
         if do_c:
-            remember_one(s, t, ev.x, params.found, params.periods)
+            period = remember_one(s, t, ev.x, look, params.periods)
+            if period is not None:
+                adopt_period(s, params.found, period)
     else:
-        remember(s, t, ev.x, do_c, params.found, params.periods)
+        for i, period in remember(s, t, ev.x, do_c, look, params.periods):
+            adopt_period(s, params.found, period, i)
+
+
+def adopt_period(s: BaselineState, found: int, period: FoundPeriod, i: int | None = None) -> None:
+    """Make a period found in channel `i`'s history (`None`: a one-channel state) its FOUND
+    candidate: the folded profile under a fresh level, no trend, bias or CUSUM runs, and on
+    a first period the fold's spread as its scale and selection error."""
+    resets: list[tuple[list[Any], float]] = [(s.lev, period.level)]
+    resets += [(v, 0.0) for v in (s.b, s.bias, s.cp, s.cn, s.np_, s.nn, s.cv, s.nv)]
+    if period.spread is not None:
+        resets += [(s.err, period.spread), (s.perf, period.spread)]
+    if i is None:
+        s.period, s.pbins = period.period, float(period.bins)
+        s.prof[found][:] = period.profile.tolist()
+        for values, value in resets:
+            values[found] = value
+    else:
+        s.period[i], s.pbins[i] = period.period, float(period.bins)
+        s.prof[found][i] = period.profile
+        for values, value in resets:
+            values[found][i] = value
 
 
 DRIFT_TO_Z = 2.0

@@ -34,6 +34,7 @@ from sidecar.detect.baseline import (
     BaselineParams,
     BaselineState,
     Evaluation,
+    adopt_period,
 )
 from sidecar.detect.periodicity import remember_one
 
@@ -463,4 +464,6 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
             s.hsum += x
             s.hcount += 1.0
         else:
-            remember_one(s, t, x, found, periods)
+            new_period = remember_one(s, t, x, params.find_period, periods)
+            if new_period is not None:
+                adopt_period(s, found, new_period)

@@ -16,6 +16,7 @@ found. The per-row and the array kernel both call these on one channel's row at 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "MIN_CYCLES",
     "MIN_LAG",
     "SPAN",
+    "FoundPeriod",
     "autocorrelation",
     "find_periods",
     "fold_profile",
@@ -393,16 +395,31 @@ def _chronological(hist: NDArray[np.float32], newest: float) -> Array:
     return hist[order].astype(np.float64)
 
 
-def _look(s: Any, i: int | None, newest: float, found: int, exclude: tuple[float, ...]) -> None:
-    """Look for a period in channel `i`'s history (`None`: a one-channel state) and adopt
-    it as the found candidate (FOUND in baseline.py) if it is new or moved by over REFIT."""
+@dataclass(frozen=True, slots=True)
+class FoundPeriod:
+    """A period found in a channel's history, for the kernel to adopt as its FOUND
+    candidate (`baseline.adopt_period`): the profile folded from the history (FOUND_BINS
+    long, zeros past `bins`), the level under it, and the fold's residual spread, which
+    only a first period takes as its scale (`None` on a refold: the candidate keeps its
+    own)."""
+
+    period: float
+    bins: int
+    profile: Array
+    level: float
+    spread: float | None
+
+
+def _look(s: Any, i: int | None, newest: float, exclude: tuple[float, ...]) -> FoundPeriod | None:
+    """Look for a period in channel `i`'s history (`None`: a one-channel state): one that is
+    new or moved by over REFIT from the one in use, or None. Reads the state only."""
     hist = s.hist if i is None else s.hist[i]
     row = _chronological(hist, newest)
     width = float(s.hwidth if i is None else s.hwidth[i])
     period = float(find_periods(row, width, exclude)[0])
     now = float(s.period if i is None else s.period[i])
     if period <= 0.0 or (now > 0.0 and abs(period - now) <= REFIT * now):
-        return
+        return None
     bins = profile_bins(period, width)
     offset = float(s.hoff if i is None else s.hoff[i])
     profile, level, spread = fold_profile(row, width, offset, newest, period, bins)
@@ -410,31 +427,20 @@ def _look(s: Any, i: int | None, newest: float, found: int, exclude: tuple[float
     dt = float(s.dt if i is None else s.dt[i])
     if 0.0 < dt < width:  # a bucket's mean is quieter than a sample
         spread *= math.sqrt(width / dt)
-    fresh = {"lev": level, "b": 0.0, "bias": 0.0, "cp": 0.0, "cn": 0.0, "np_": 0.0, "nn": 0.0}
-    fresh |= {"cv": 0.0, "nv": 0.0}
-    if now <= 0.0:  # a first period: its scale and selection error from the fold
-        fresh |= {"err": spread, "perf": spread}
-    if i is None:
-        s.period, s.pbins = period, float(bins)
-        s.prof[found][:] = profile.tolist()
-        for name, value in fresh.items():
-            getattr(s, name)[found] = value
-    else:
-        s.period[i], s.pbins[i] = period, float(bins)
-        s.prof[found][i] = profile
-        for name, value in fresh.items():
-            getattr(s, name)[found][i] = value
+    return FoundPeriod(period, bins, profile, level, spread if now <= 0.0 else None)
 
 
-def remember_one(s: Any, t: float, x: float, found: int, exclude: tuple[float, ...]) -> None:
+def remember_one(
+    s: Any, t: float, x: float, look: bool, exclude: tuple[float, ...]
+) -> FoundPeriod | None:
     """Put a learned sample of a one-channel state into its history's bucket; when a
-    bucket closes on a look, read the history's level and spread and (with a FOUND
-    candidate, `found` > 0) look for a period. The buckets are as wide as the series'
+    bucket closes on a look, read the history's level and spread and (`look`) look for a
+    period, which is returned for the kernel to adopt. The buckets are as wide as the series'
     sampling interval (in whole BUCKETs) when its second sample comes."""
     width = s.hwidth
     if not width > 0.0:
         if not s.dt > 0.0:  # the first sample: no interval yet
-            return
+            return None
         width = s.hwidth = BUCKET * max(1.0, float(round(s.dt / BUCKET)))
         s.hoff = t % width if s.dt >= 0.5 * width else 0.5 * width
     b = float(math.floor(t / width))
@@ -442,7 +448,8 @@ def remember_one(s: Any, t: float, x: float, found: int, exclude: tuple[float, .
     if b <= open_bucket:  # False while none is open (NaN)
         s.hsum += x
         s.hcount += 1.0
-        return
+        return None
+    found = None
     if not math.isnan(open_bucket):  # a bucket was open: it closes, gaps stay NaN
         hist = s.hist
         hist[int(open_bucket % SPAN)] = s.hsum / s.hcount
@@ -453,17 +460,19 @@ def remember_one(s: Any, t: float, x: float, found: int, exclude: tuple[float, .
         s.hclosed = before + gap
         if _refresh_due(before, s.hclosed, s.hphase):
             _refresh(s, None)
-            if found and _due(before, s.hclosed, s.hphase):
-                _look(s, None, b - 1.0, found, exclude)
+            if look and _due(before, s.hclosed, s.hphase):
+                found = _look(s, None, b - 1.0, exclude)
     else:
         s.hphase = float(math.floor(math.fmod(abs(x) * _PHASE_MIX, CHECK_EVERY)))
     s.hbucket, s.hsum, s.hcount = b, x, 1.0
+    return found
 
 
 def remember(
-    s: Any, t: Array, x: Array, do: NDArray[np.bool_], found: int, exclude: tuple[float, ...]
-) -> None:
-    """`remember_one` for every channel of an array state where `do` (learned samples)."""
+    s: Any, t: Array, x: Array, do: NDArray[np.bool_], look: bool, exclude: tuple[float, ...]
+) -> list[tuple[int, FoundPeriod]]:
+    """`remember_one` for every channel of an array state where `do` (learned samples):
+    the periods found, by channel."""
     picks = do & ~(s.hwidth > 0.0) & (s.dt > 0.0)  # the second sample: the bucket width
     if picks.any():
         with np.errstate(invalid="ignore"):  # NaN intervals where not picked
@@ -481,6 +490,7 @@ def remember(
     s.hcount = np.where(same, s.hcount + 1.0, s.hcount)
     closing = do & (b > open_bucket)
     starting = do & np.isnan(open_bucket)
+    found: list[tuple[int, FoundPeriod]] = []
     if closing.any():
         rows = np.flatnonzero(closing)
         opened = open_bucket[rows]
@@ -500,8 +510,10 @@ def remember(
             phase = float(s.hphase[i])
             if _refresh_due(b0, b1, phase):
                 _refresh(s, i)
-                if found and _due(b0, b1, phase):
-                    _look(s, i, newest, found, exclude)
+                if look and _due(b0, b1, phase):
+                    period = _look(s, i, newest, exclude)
+                    if period is not None:
+                        found.append((i, period))
     if starting.any():
         s.hphase = np.where(
             starting, np.floor(np.fmod(np.abs(x) * _PHASE_MIX, CHECK_EVERY)), s.hphase
@@ -510,3 +522,4 @@ def remember(
     s.hbucket = np.where(fresh, b, s.hbucket)
     s.hsum = np.where(fresh, x, s.hsum)
     s.hcount = np.where(fresh, 1.0, s.hcount)
+    return found
