@@ -224,40 +224,40 @@ class BaselineState:
     """Mutable state of C candidates for N channels (floats when N is None, else arrays)."""
 
     __slots__ = (
-        "b",
         "bias",
-        "cn",
-        "cp",
-        "cv",
+        "bucket_offset",
+        "cusum_down",
+        "cusum_down_run",
+        "cusum_up",
+        "cusum_up_run",
+        "cusum_var",
+        "cusum_var_run",
         "drift",
         "dt",
-        "err",
         "hbucket",
         "hclosed",
         "hcount",
         "hist",
         "hmed",
-        "hoff",
         "hphase",
         "hspread",
         "hsum",
         "hwidth",
-        "lev",
+        "level",
         "n",
-        "nn",
-        "np_",
-        "nv",
         "pbins",
-        "perf",
         "period",
-        "prof",
+        "profiles",
         "quantum",
-        "rep",
+        "repeat_rate",
+        "resid_before",
+        "resid_last",
         "run",
+        "scale",
+        "selection_error",
         "t_first",
         "t_last",
-        "u1",
-        "u2",
+        "trend",
         "x_last",
     )
 
@@ -277,28 +277,30 @@ class BaselineState:
         self.dt = xp.full(size, math.nan)
         self.x_last = xp.full(size, math.nan)
         self.quantum = zeros()  # smallest nonzero step seen so far; 0 = none yet
-        self.rep = zeros()  # how often a sample repeats the previous value (EWMA)
+        self.repeat_rate = zeros()  # how often a sample repeats the previous value (EWMA)
         self.run = zeros()  # samples in a row that repeated the previous value
-        self.u1 = zeros()  # the last two signed residuals read out (clipped, in sigmas)
-        self.u2 = zeros()
+        self.resid_last = zeros()  # the last two signed residuals read out (clipped, in sigmas)
+        self.resid_before = zeros()
         self.drift = zeros()  # the read-out level's recent moves in sigmas (drift_windows)
-        self.lev = per_candidate()
-        self.b = per_candidate()
-        self.err = per_candidate()
-        self.perf = per_candidate()
-        self.cp = per_candidate()
-        self.cn = per_candidate()
-        self.np_ = per_candidate()
-        self.nn = per_candidate()
-        self.cv = per_candidate()
-        self.nv = per_candidate()
-        self.prof: list[Any] = [None] + [xp.profile(size, b) for b in params.bins]
+        self.level = per_candidate()
+        self.trend = per_candidate()
+        self.scale = per_candidate()
+        self.selection_error = per_candidate()
+        self.cusum_up = per_candidate()
+        self.cusum_down = per_candidate()
+        self.cusum_up_run = per_candidate()
+        self.cusum_down_run = per_candidate()
+        self.cusum_var = per_candidate()
+        self.cusum_var_run = per_candidate()
+        self.profiles: list[Any] = [None] + [xp.profile(size, b) for b in params.bins]
         # a seasonal candidate's recent mean residual, which its scale is measured around
         self.bias: list[Any] = [None] + [zeros() for _ in params.periods]
         # FOUND: the found period (0 = none yet), its profile and the history it is found in
         self.period = zeros()
         self.pbins = zeros()  # bins of its profile: a sampling interval each, up to FOUND_BINS
-        self.hoff = zeros()  # where in its bucket a sample falls (the profile's bins centre there)
+        self.bucket_offset = (
+            zeros()
+        )  # where in its bucket a sample falls (the profile's bins centre there)
         self.hbucket = xp.full(size, math.nan)  # the open bucket: its number (t // hwidth)
         self.hsum = zeros()  # its samples' sum and count
         self.hcount = zeros()
@@ -309,7 +311,7 @@ class BaselineState:
         self.hspread = zeros()
         self.hist: Any = new_history(n)
         if params.find_period:
-            self.prof.append(xp.profile(size, FOUND_BINS))
+            self.profiles.append(xp.profile(size, FOUND_BINS))
             self.bias.append(zeros())
 
     def nbytes(self) -> int:
@@ -335,7 +337,7 @@ does neither (real labelled series: 38.8 -> 48.5 with `level_z`, 48.1 gated at 3
 baseline has accepted a new level, the history's median does not hold it as an anomaly for
 half a history (a protected monitor would otherwise never learn a lasting shift)."""
 PERF_CAP = 12.0
-"""The selection error (`perf`) counts a residual up to this many sigma; the scale up to 4.
+"""The selection error (`selection_error`) counts a residual up to this many sigma; the scale up to 4.
 A no-season level on a business day's square wave is as good as the daily profile for
 hours, then 20-40 sigma off at each step: capped at 4 its error hid that and it was read
 out at the steps, where its lag alarmed (development benchmark, 5-min, 8 seeds: 66.5 ->
@@ -359,10 +361,10 @@ def season_wins(s: BaselineState, ev: Evaluation, xp: Ops) -> Any:
     no-season read-out scored 69.3 there, but real 1-minute CPU traces switch back and forth
     and each restart left the thin prior in charge: false alarms at the default threshold
     0.21 -> 0.38 a day (0.21 as shipped)."""
-    perf_sel = s.perf[0]
-    for c in range(1, len(s.perf)):
-        perf_sel = xp.where(ev.sel == float(c), s.perf[c], perf_sel)
-    return ev.ok & (ev.sel != 0.0) & (perf_sel * SEASON_WINS <= s.perf[0])
+    perf_sel = s.selection_error[0]
+    for c in range(1, len(s.selection_error)):
+        perf_sel = xp.where(ev.sel == float(c), s.selection_error[c], perf_sel)
+    return ev.ok & (ev.sel != 0.0) & (perf_sel * SEASON_WINS <= s.selection_error[0])
 
 
 @dataclass(slots=True)
@@ -378,9 +380,9 @@ class Evaluation:
     sigma: list[Any]
     i0: list[Any]
     w: list[Any]
-    cp: list[Any]
-    cn: list[Any]
-    cv: list[Any]
+    cusum_up: list[Any]
+    cusum_down: list[Any]
+    cusum_var: list[Any]
     # read-outs of the selected candidate
     z: Any
     cusum: Any  # max(cp, cn, cv) / h after this sample
@@ -394,7 +396,9 @@ class Evaluation:
     warm: Any
     dt: Any  # typical seconds between samples so far (NaN before the second sample)
     drift: Any  # the read-out level's recent moves summed, in sigmas (`drift_windows`)
-    level_z: Any  # |x - the recent history's median| in its robust spreads (LEVEL_GATE; 0 until known)
+    level_z: (
+        Any  # |x - the recent history's median| in its robust spreads (LEVEL_GATE; 0 until known)
+    )
 
 
 def bin_origin(t: Any, t_first: Any, xp: Ops) -> Any:
@@ -437,36 +441,36 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
     found = params.found
     live = s.period > 0.0  # FOUND: a period is found (per channel)
     for c in range(params.candidates):
-        lev, b = s.lev[c], s.b[c]
+        lev, b = s.level[c], s.trend[c]
         p = lev + b
         if c == found and c:  # FOUND: the period, bins and their phase per channel
             period = xp.where(live, s.period, DAY)
             bins_f = xp.where(live, s.pbins, float(FOUND_BINS))
             width = period / bins_f
-            i0, i1, w = _phase(t, s.hoff - 0.5 * width, period, bins_f, width, xp)
-            p = p + (1.0 - w) * xp.gather(s.prof[c], i0) + w * xp.gather(s.prof[c], i1)
+            i0, i1, w = _phase(t, s.bucket_offset - 0.5 * width, period, bins_f, width, xp)
+            p = p + (1.0 - w) * xp.gather(s.profiles[c], i0) + w * xp.gather(s.profiles[c], i1)
             i0s.append(i0)
             ws.append(w)
         elif c:
             period, bins = params.periods[c - 1], params.bins[c - 1]
             i0, i1, w = _phase(t, origin, period, bins, params.bin_widths[c - 1], xp)
             if params.stepwise[c - 1]:  # the bin the sample falls in, the nearer of the two
-                p = p + xp.gather(s.prof[c], xp.where(w < 0.5, i0, i1))
+                p = p + xp.gather(s.profiles[c], xp.where(w < 0.5, i0, i1))
             else:
-                p = p + (1.0 - w) * xp.gather(s.prof[c], i0) + w * xp.gather(s.prof[c], i1)
+                p = p + (1.0 - w) * xp.gather(s.profiles[c], i0) + w * xp.gather(s.profiles[c], i1)
             i0s.append(i0)
             ws.append(w)
         else:
             i0s.append(None)
             ws.append(None)
         floor = xp.maximum(1e-9 * abs(lev) + 1e-12, params.quantum_floor * s.quantum)
-        sig = xp.maximum(SIGMA_PER_MAD * s.err[c], floor)
+        sig = xp.maximum(SIGMA_PER_MAD * s.scale[c], floor)
         r = xs - p
         u = r / sig
         uc = xp.clip(u, -params.cusum_clip, params.cusum_clip)
-        cps.append(xp.maximum(0.0, s.cp[c] + uc - params.cusum_k))
-        cns.append(xp.maximum(0.0, s.cn[c] - uc - params.cusum_k))
-        cvs.append(xp.maximum(0.0, s.cv[c] + abs(uc) - params.variance_k))
+        cps.append(xp.maximum(0.0, s.cusum_up[c] + uc - params.cusum_k))
+        cns.append(xp.maximum(0.0, s.cusum_down[c] - uc - params.cusum_k))
+        cvs.append(xp.maximum(0.0, s.cusum_var[c] + abs(uc) - params.variance_k))
         pred.append(p)
         resid.append(r)
         sigma.append(sig)
@@ -475,7 +479,7 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
                 out[-1] = xp.where(live, out[-1], empty)
             for out in (cps, cns, cvs):
                 out[-1] = xp.where(live, out[-1], 0.0)
-        eff = s.perf[c] * (1.0 + params.complexity_penalty * c)
+        eff = s.selection_error[c] * (1.0 + params.complexity_penalty * c)
         effs.append(eff)
         if c == 0:
             best_eff = eff
@@ -515,14 +519,14 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
     # 69.11 -> 70.04, hourly 72.31 -> 73.04; three daily shapes, no square wave: 71.35 ->
     # 71.08 without `stepwise`; season breaks found 60 -> 64 of 91)
     u = xp.clip(u, -z, z)
-    lo, hi = xp.minimum(s.u1, s.u2), xp.maximum(s.u1, s.u2)
+    lo, hi = xp.minimum(s.resid_last, s.resid_before), xp.maximum(s.resid_last, s.resid_before)
     persist = abs(xp.maximum(lo, xp.minimum(hi, u)))  # median of three
     # a value too large to learn (or infinite) is maximally anomalous, not missing
     z = xp.where(xp.not_(ok) & xp.not_(xp.isnan(x)), xp.inf, z)
     warm = s.n >= params.warmup
     same = ok & (xs == s.x_last)
     run = xp.where(same, s.run + 1.0, 0.0)
-    stuck = run * (1.0 - s.rep) * params.stuck_gain
+    stuck = run * (1.0 - s.repeat_rate) * params.stuck_gain
     known = ok & (s.hspread > 0.0) & (z >= LEVEL_GATE)
     level_z = xp.where(known, abs(xs - s.hmed) / xp.where(known, s.hspread, 1.0), 0.0)
     return Evaluation(
@@ -535,9 +539,9 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         sigma=sigma,
         i0=i0s,
         w=ws,
-        cp=cps,
-        cn=cns,
-        cv=cvs,
+        cusum_up=cps,
+        cusum_down=cns,
+        cusum_var=cvs,
         z=z,
         cusum=cus / params.cusum_h,
         same=same,
@@ -696,15 +700,15 @@ def learn(
             tamed = xp.where(xp.isnan(s.x_last), tamed, _median3(xp, tamed, ev.x, s.x_last))
         # seasonal candidates are level + profile: a trend there chases the cycle itself
         gain_c = params.trend_gain if c == 0 else 0.0
-        lev_new = xp.where(first, ev.x, s.lev[c] + s.b[c] + al_c * rc)
-        b_new = xp.where(first, 0.0, params.trend_damping * s.b[c] + al_c * gain_c * rc)
-        err_new = s.err[c] + al_scale * (abs_r - s.err[c])
-        perf_new = s.perf[c] + a_perf * (abs_p - s.perf[c])
+        lev_new = xp.where(first, ev.x, s.level[c] + s.trend[c] + al_c * rc)
+        b_new = xp.where(first, 0.0, params.trend_damping * s.trend[c] + al_c * gain_c * rc)
+        err_new = s.scale[c] + al_scale * (abs_r - s.scale[c])
+        perf_new = s.selection_error[c] + a_perf * (abs_p - s.selection_error[c])
         # CUSUM: a detected level shift re-levels by its estimated size
-        cp, cn, cv = ev.cp[c], ev.cn[c], ev.cv[c]
-        np_ = xp.where(cp > 0.0, s.np_[c] + 1.0, 0.0)
-        nn = xp.where(cn > 0.0, s.nn[c] + 1.0, 0.0)
-        nv = xp.where(cv > 0.0, s.nv[c] + 1.0, 0.0)
+        cp, cn, cv = ev.cusum_up[c], ev.cusum_down[c], ev.cusum_var[c]
+        np_ = xp.where(cp > 0.0, s.cusum_up_run[c] + 1.0, 0.0)
+        nn = xp.where(cn > 0.0, s.cusum_down_run[c] + 1.0, 0.0)
+        nv = xp.where(cv > 0.0, s.cusum_var_run[c] + 1.0, 0.0)
         warm = s.n >= params.warmup
         relevel = warm
         if c:
@@ -717,10 +721,10 @@ def learn(
         shift_down = sig * (cn / xp.maximum(nn, 1.0) + params.cusum_k)
         shift = xp.where(up, shift_up, 0.0) - xp.where(down, shift_down, 0.0)
         lev_new = lev_new + shift
-        lev_tracked = s.lev[c] + s.b[c] + shift  # a gap-like step: no correction from x
+        lev_tracked = s.level[c] + s.trend[c] + shift  # a gap-like step: no correction from x
         ratio = (cv / xp.maximum(nv, 1.0) + params.variance_k) / (1.0 / SIGMA_PER_MAD)
         err_new = xp.where(wider, err_new * ratio, err_new)
-        err_tracked = xp.where(wider, s.err[c] * ratio, s.err[c])
+        err_tracked = xp.where(wider, s.scale[c] * ratio, s.scale[c])
         if c and c != found and period <= DAY and params.borrow_first_cycle:
             # BORROWED. Through its first cycle a per-bin-mean profile's residuals are
             # against bins it has not learned yet (a business day's whole step): its scale
@@ -730,8 +734,8 @@ def learn(
             # seeds: 65.7 -> 66.5. A weekly profile borrowing lost 1.2 at 30 minutes: one
             # sample a bin is a noisy profile, and its own error keeps it out a while.)
             borrows = anchored & (elapsed < period)
-            err_new = xp.where(borrows, s.err[0], err_new)
-            perf_new = xp.where(borrows, s.perf[0], perf_new)
+            err_new = xp.where(borrows, s.scale[0], err_new)
+            perf_new = xp.where(borrows, s.selection_error[0], perf_new)
         changed = up | down
         cp = xp.where(changed, 0.0, cp)
         cn = xp.where(changed, 0.0, cn)
@@ -780,7 +784,7 @@ def learn(
                 # it off 3 sigma at a time); later samples are clipped around the bin's mean
                 first_in_bin = rank == 1.0
                 own = xp.where(first_in_bin, tamed, ev.x) - (
-                    s.lev[c] + s.b[c] + xp.gather(s.prof[c], near)
+                    s.level[c] + s.trend[c] + xp.gather(s.profiles[c], near)
                 )
                 own = xp.where(
                     clip_on & xp.not_(first_in_bin), xp.clip(own, -3.0 * sig, 3.0 * sig), own
@@ -791,9 +795,11 @@ def learn(
                 # 3 sigma at a time: the bin held 55-70% of the step after its first week
                 # (development benchmark, 8 seeds: 5-min 69.94 -> 70.05; 15-min 68.39 -> 68.71).
                 second = (rank == 2.0) & (abs(ev.x - s.x_last) <= 3.0 * sig)  # False if x_last NaN
-                mean2 = (0.5 * (ev.x + s.x_last) - (s.lev[c] + s.b[c])) - xp.gather(s.prof[c], near)
+                mean2 = (0.5 * (ev.x + s.x_last) - (s.level[c] + s.trend[c])) - xp.gather(
+                    s.profiles[c], near
+                )
                 own = xp.where(second, mean2, own / rank)
-                xp.scatter_add(s.prof[c], near, xp.where(by_mean, own, 0.0))
+                xp.scatter_add(s.profiles[c], near, xp.where(by_mean, own, 0.0))
                 # CONFIRMED / REJECTED. With about one sample a bin, the sample before this one
                 # set its bin alone, `tamed`, so the first sample after a step was clipped to the
                 # old level (17 sigma off a week later: later cycles learn 3 sigma at a time).
@@ -816,44 +822,50 @@ def learn(
                         & (last != near)
                     )
                     confirmed = abs(ev.x - s.x_last) <= 3.0 * sig
-                    rejected = xp.not_(confirmed) & (abs(s.u1) > 3.0)
+                    rejected = xp.not_(confirmed) & (abs(s.resid_last) > 3.0)
                     median = _median3(xp, ev.pred[0], ev.x, s.x_last)
                     target = xp.where(confirmed, s.x_last, median)
-                    was = xp.gather(s.prof[c], last)
+                    was = xp.gather(s.profiles[c], last)
                     fix = decides & (confirmed | rejected)
-                    base = s.lev[c] + s.b[c]
-                    xp.scatter_add(s.prof[c], last, xp.where(fix, (target - base) - was, 0.0))
+                    base = s.level[c] + s.trend[c]
+                    xp.scatter_add(s.profiles[c], last, xp.where(fix, (target - base) - was, 0.0))
             if c != found and params.stepwise[c - 1]:
-                xp.scatter_add(s.prof[c], near, delta)
+                xp.scatter_add(s.profiles[c], near, delta)
             else:
-                xp.scatter_add(s.prof[c], i0, (1.0 - w) * delta)
-                xp.scatter_add(s.prof[c], i1, w * delta)
-        lev_next = xp.where(do_k, lev_new, xp.where(track_k, lev_tracked, s.lev[c]))
-        m = xp.where(first, 0.0, (lev_next - s.lev[c]) / sig)
+                xp.scatter_add(s.profiles[c], i0, (1.0 - w) * delta)
+                xp.scatter_add(s.profiles[c], i1, w * delta)
+        lev_next = xp.where(do_k, lev_new, xp.where(track_k, lev_tracked, s.level[c]))
+        m = xp.where(first, 0.0, (lev_next - s.level[c]) / sig)
         moved = xp.where(ev.sel == float(c), xp.clip(m, -DRIFT_STEP, DRIFT_STEP), moved)
-        s.lev[c] = lev_next
-        s.b[c] = xp.where(do_k, b_new, xp.where(track_k, params.trend_damping * s.b[c], s.b[c]))
-        s.err[c] = xp.where(do_k, err_new, xp.where(track_k, err_tracked, s.err[c]))
+        s.level[c] = lev_next
+        s.trend[c] = xp.where(
+            do_k, b_new, xp.where(track_k, params.trend_damping * s.trend[c], s.trend[c])
+        )
+        s.scale[c] = xp.where(do_k, err_new, xp.where(track_k, err_tracked, s.scale[c]))
         if c:
             bias = s.bias[c]
             s.bias[c] = xp.where(do_k & xp.not_(first), bias + BIAS_RATE * (rc - bias), bias)
-        s.perf[c] = xp.where(do_k, perf_new, s.perf[c])
-        s.cp[c] = xp.where(seen_k, cp, s.cp[c])
-        s.cn[c] = xp.where(seen_k, cn, s.cn[c])
-        s.np_[c] = xp.where(seen_k, np_, s.np_[c])
-        s.nn[c] = xp.where(seen_k, nn, s.nn[c])
-        s.cv[c] = xp.where(seen_k, cv, s.cv[c])
-        s.nv[c] = xp.where(seen_k, nv, s.nv[c])
+        s.selection_error[c] = xp.where(do_k, perf_new, s.selection_error[c])
+        s.cusum_up[c] = xp.where(seen_k, cp, s.cusum_up[c])
+        s.cusum_down[c] = xp.where(seen_k, cn, s.cusum_down[c])
+        s.cusum_up_run[c] = xp.where(seen_k, np_, s.cusum_up_run[c])
+        s.cusum_down_run[c] = xp.where(seen_k, nn, s.cusum_down_run[c])
+        s.cusum_var[c] = xp.where(seen_k, cv, s.cusum_var[c])
+        s.cusum_var_run[c] = xp.where(seen_k, nv, s.cusum_var_run[c])
     s.drift = xp.where(seen, s.drift * params.drift_keep + moved, s.drift)
     # the series' resolution: the smallest nonzero step between learned samples
     dx = abs(ev.x - xp.where(xp.isnan(s.x_last), ev.x, s.x_last))
     finer = seen & (dx > 0.0) & ((s.quantum == 0.0) | (dx < s.quantum))
     s.quantum = xp.where(finer, dx, s.quantum)
     s.x_last = xp.where(seen, ev.x, s.x_last)
-    s.rep = xp.where(do & xp.not_(first), s.rep + al * (xp.where(ev.same, 1.0, 0.0) - s.rep), s.rep)
+    s.repeat_rate = xp.where(
+        do & xp.not_(first),
+        s.repeat_rate + al * (xp.where(ev.same, 1.0, 0.0) - s.repeat_rate),
+        s.repeat_rate,
+    )
     s.run = xp.where(seen, ev.run, s.run)
-    s.u2 = xp.where(seen, s.u1, s.u2)
-    s.u1 = xp.where(seen, ev.u, s.u1)
+    s.resid_before = xp.where(seen, s.resid_last, s.resid_before)
+    s.resid_last = xp.where(seen, ev.u, s.resid_last)
     s.dt = xp.where(seen & xp.not_(first), new_dt, s.dt)
     s.t_first = xp.where(do, t_first, s.t_first)
     s.t_last = xp.where(seen, t, s.t_last)
@@ -875,18 +887,30 @@ def adopt_period(s: BaselineState, found: int, period: FoundPeriod, i: int | Non
     """Make a period found in channel `i`'s history (`None`: a one-channel state) its FOUND
     candidate: the folded profile under a fresh level, no trend, bias or CUSUM runs, and on
     a first period the fold's spread as its scale and selection error."""
-    resets: list[tuple[list[Any], float]] = [(s.lev, period.level)]
-    resets += [(v, 0.0) for v in (s.b, s.bias, s.cp, s.cn, s.np_, s.nn, s.cv, s.nv)]
+    resets: list[tuple[list[Any], float]] = [(s.level, period.level)]
+    resets += [
+        (v, 0.0)
+        for v in (
+            s.trend,
+            s.bias,
+            s.cusum_up,
+            s.cusum_down,
+            s.cusum_up_run,
+            s.cusum_down_run,
+            s.cusum_var,
+            s.cusum_var_run,
+        )
+    ]
     if period.spread is not None:
-        resets += [(s.err, period.spread), (s.perf, period.spread)]
+        resets += [(s.scale, period.spread), (s.selection_error, period.spread)]
     if i is None:
         s.period, s.pbins = period.period, float(period.bins)
-        s.prof[found][:] = period.profile.tolist()
+        s.profiles[found][:] = period.profile.tolist()
         for values, value in resets:
             values[found] = value
     else:
         s.period[i], s.pbins[i] = period.period, float(period.bins)
-        s.prof[found][i] = period.profile
+        s.profiles[found][i] = period.profile
         for values, value in resets:
             values[found][i] = value
 

@@ -72,8 +72,8 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
     qqs = [0.0] * n_cand  # (1 + u^2/4)^2 per candidate, for the mixture
     eligibles = [True] * n_cand
     voices = 1
-    levs, trends, errs, perfs, profs = s.lev, s.b, s.err, s.perf, s.prof
-    s_cp, s_cn, s_cv = s.cp, s.cn, s.cv
+    levs, trends, errs, perfs, profs = s.level, s.trend, s.scale, s.selection_error, s.profiles
+    s_cp, s_cn, s_cv = s.cusum_up, s.cusum_down, s.cusum_var
     best_eff = 0.0
     sel = 0
     for c in range(n_cand):
@@ -88,7 +88,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
                 continue
             bins = s.pbins
             width = period / bins
-            pos = ((t - (s.hoff - 0.5 * width)) % period) / width - 0.5
+            pos = ((t - (s.bucket_offset - 0.5 * width)) % period) / width - 0.5
             lo = float(_floor(pos))
             w = pos - lo
             i0 = lo + bins if lo < 0 else lo
@@ -166,7 +166,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         u = -z if u < -z else (z if u > z else u)  # no larger than the mixture's deviation
     else:
         u = 0.0
-    u1, u2 = s.u1, s.u2
+    u1, u2 = s.resid_last, s.resid_before
     lo, hi = (u1, u2) if u1 <= u2 else (u2, u1)
     med = hi if u >= hi else (lo if u <= lo else u)  # median of three
     hspread = s.hspread
@@ -188,7 +188,7 @@ def evaluate_one(params: BaselineParams, s: BaselineState, t: float, x: float) -
         cus / params.cusum_h,
         same,
         run,
-        run * (1.0 - s.rep) * params.stuck_gain,
+        run * (1.0 - s.repeat_rate) * params.stuck_gain,
         u,
         abs(med),
         center,
@@ -282,9 +282,23 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
     damping, gain = params.trend_damping, params.trend_gain
     k, h, vk, vh = params.cusum_k, params.cusum_h, params.variance_k, params.variance_h
     x = ev.x
-    resids, sigmas, cps, cns, cvs = ev.resid, ev.sigma, ev.cp, ev.cn, ev.cv
-    levs, trends, errs, perfs, profs, biases = s.lev, s.b, s.err, s.perf, s.prof, s.bias
-    s_cp, s_cn, s_np, s_nn, s_cv, s_nv = s.cp, s.cn, s.np_, s.nn, s.cv, s.nv
+    resids, sigmas, cps, cns, cvs = ev.resid, ev.sigma, ev.cusum_up, ev.cusum_down, ev.cusum_var
+    levs, trends, errs, perfs, profs, biases = (
+        s.level,
+        s.trend,
+        s.scale,
+        s.selection_error,
+        s.profiles,
+        s.bias,
+    )
+    s_cp, s_cn, s_np, s_nn, s_cv, s_nv = (
+        s.cusum_up,
+        s.cusum_down,
+        s.cusum_up_run,
+        s.cusum_down_run,
+        s.cusum_var,
+        s.cusum_var_run,
+    )
     periods, all_bins = params.periods, params.bins
     relevel_after = params.season_relevel_cycles
     season_cycles, widths, stepwise = params.season_cycles, params.bin_widths, params.stepwise
@@ -386,7 +400,7 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
                 # CONFIRMED / REJECTED (see baseline.learn): the sample before this one
                 if per_bin < SINGLE_BINS and not _isnan(x_last) and s.t_last - t_first < period:
                     confirmed = abs(x - x_last) <= 3.0 * sig
-                    if confirmed or abs(s.u1) > 3.0:
+                    if confirmed or abs(s.resid_last) > 3.0:
                         origin = s.t_first % GRID - 0.5 * GRID  # = bin_origin (not first)
                         last = float(_floor(((s.t_last - origin) % period) / width))
                         if last >= bins:
@@ -448,10 +462,10 @@ def learn_one(params: BaselineParams, s: BaselineState, ev: Evaluation, mask: bo
         s.quantum = dx
     s.x_last = x
     if do and not first:
-        s.rep = s.rep + al * ((1.0 if ev.same else 0.0) - s.rep)
+        s.repeat_rate = s.repeat_rate + al * ((1.0 if ev.same else 0.0) - s.repeat_rate)
     s.run = ev.run
-    s.u2 = s.u1
-    s.u1 = ev.u
+    s.resid_before = s.resid_last
+    s.resid_last = ev.u
     if not first:
         s.dt = new_dt
     if do:

@@ -421,7 +421,7 @@ def _look(s: Any, i: int | None, newest: float, exclude: tuple[float, ...]) -> F
     if period <= 0.0 or (now > 0.0 and abs(period - now) <= REFIT * now):
         return None
     bins = profile_bins(period, width)
-    offset = float(s.hoff if i is None else s.hoff[i])
+    offset = float(s.bucket_offset if i is None else s.bucket_offset[i])
     profile, level, spread = fold_profile(row, width, offset, newest, period, bins)
     profile = np.concatenate((profile, np.zeros(FOUND_BINS - bins)))
     dt = float(s.dt if i is None else s.dt[i])
@@ -442,7 +442,7 @@ def remember_one(
         if not s.dt > 0.0:  # the first sample: no interval yet
             return None
         width = s.hwidth = BUCKET * max(1.0, float(round(s.dt / BUCKET)))
-        s.hoff = t % width if s.dt >= 0.5 * width else 0.5 * width
+        s.bucket_offset = t % width if s.dt >= 0.5 * width else 0.5 * width
     b = float(math.floor(t / width))
     open_bucket = s.hbucket
     if b <= open_bucket:  # False while none is open (NaN)
@@ -480,7 +480,7 @@ def remember(
         s.hwidth = np.where(picks, chosen, s.hwidth)
         with np.errstate(invalid="ignore"):
             offset = np.where(s.dt >= 0.5 * chosen, t % chosen, 0.5 * chosen)
-        s.hoff = np.where(picks, offset, s.hoff)
+        s.bucket_offset = np.where(picks, offset, s.bucket_offset)
     width = s.hwidth
     do = do & (width > 0.0)
     b = np.floor(t / np.where(width > 0.0, width, 1.0))

@@ -57,7 +57,7 @@ def test_a_thawed_series_is_judged_by_its_old_baseline(seed: int) -> None:
     scores, profile_at = [], {}
     for i in range(n):
         if i in (start + 5, end):  # once the run is known to be stuck, and when it thaws
-            profile_at[i] = list(det._state("v")[0].prof[1])  # the daily candidate's
+            profile_at[i] = list(det._state("v")[0].profiles[1])  # the daily candidate's
         scores.append(det.update_one(float(t[i]), {"v": float(x[i])}).value)
     assert max(scores[start : start + 10]) > 0.9
     assert profile_at[start + 5] == profile_at[end]

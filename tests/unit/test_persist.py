@@ -61,7 +61,7 @@ def test_persist_is_the_median_of_the_last_three_residuals() -> None:
     for i, v in enumerate([30.0, 10.05, 30.0, 31.0]):
         ev = det._sample("v", t0 + 60.0 * (200 + i), v).ev
         us.append(ev.u)
-        assert ev.persist == abs(float(np.median([base.u2, base.u1, ev.u])))
+        assert ev.persist == abs(float(np.median([base.resid_before, base.resid_last, ev.u])))
         det.learn_one(t0 + 60.0 * (200 + i), {"v": v})
     assert us[0] == 6.0  # clipped at cusum_clip
     assert abs(us[1]) < 1.0

@@ -56,7 +56,7 @@ def test_a_weekly_profile_knows_the_weekend_after_one_week(seed: int) -> None:
     det = SeasonalRobustZ()
     for ti, xi in zip(t.tolist(), x.tolist(), strict=True):
         det.learn_one(ti, {"v": xi})
-    weekly = np.asarray(det._state("v")[0].prof[2])  # candidates: none, daily, weekly
+    weekly = np.asarray(det._state("v")[0].profiles[2])  # candidates: none, daily, weekly
     bins = ((t % (7 * DAY)) / (7 * DAY) * weekly.size).astype(int)
     inner = ((t % DAY) > 3600) & ((t % DAY) < DAY - 3600)  # away from the day's edges
     gap = weekly[np.unique(bins[(weekday < 5) & inner])].mean()
