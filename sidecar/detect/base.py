@@ -200,9 +200,12 @@ class UnivariateDetector:
     season_read_cycles = 2.0  # a CUSUM read-out: see BaselineParams.season_read_cycles
     borrow_first_cycle = False  # a CUSUM read-out: see BaselineParams.borrow_first_cycle
     prior_weight = calibration.PRIOR_WEIGHT
-    """Samples the calibration prior counts for: how long a channel takes to trust its own
-    tail over the prior's (a short series with many incidents is better judged by the
-    prior: docs/decisions/0001-real-data-scoring.md)."""
+    """Samples the calibration prior counts for at first: how long a channel takes to trust
+    its own tail over the prior's (a short series with many incidents is better judged by
+    the prior: docs/decisions/0001-real-data-scoring.md)."""
+    prior_fade = math.inf
+    """Statistics counted over which the prior's weight fades linearly from `prior_weight`
+    to calibration.PRIOR_WEIGHT (inf: it does not fade)."""
 
     def __init__(
         self,
@@ -276,8 +279,8 @@ class UnivariateDetector:
         states: dict[str, ColumnState] = self.__dict__.setdefault("states_", {})
         st = states.get(column)
         if st is None:
-            weight = self.prior_weight
-            cals = tuple(Calibration(SCALAR, None, weight) for _ in range(self.n_statistics))
+            prior, fade = self.prior_weight, self.prior_fade
+            cals = tuple(Calibration(SCALAR, None, prior, fade) for _ in range(self.n_statistics))
             st = states[column] = (new_state(self.params_, SCALAR), cals, Peak(SCALAR, None))
         return st
 
@@ -447,9 +450,9 @@ class Bank:
         self.detector = detector
         self.n = n
         self.state = new_state(detector.params_, ARRAY, n)
-        weight = detector.prior_weight
+        prior, fade = detector.prior_weight, detector.prior_fade
         self.calibrations = tuple(
-            Calibration(ARRAY, n, weight) for _ in range(detector.n_statistics)
+            Calibration(ARRAY, n, prior, fade) for _ in range(detector.n_statistics)
         )
         self.peak = Peak(ARRAY, n)
 
@@ -511,7 +514,7 @@ class Bank:
             return
         fresh = new_state(self.detector.params_, ARRAY, n)
         _copy_into(fresh, self.state, self.n)
-        calibrations = tuple(Calibration(ARRAY, n, c.prior) for c in self.calibrations)
+        calibrations = tuple(Calibration(ARRAY, n, c.prior, c.fade) for c in self.calibrations)
         peak = Peak(ARRAY, n)
         head = slice(None, self.n)
         for new, old in zip(calibrations, self.calibrations, strict=True):
@@ -531,7 +534,8 @@ class Bank:
                     o[channels] = f
         everything = slice(None)
         for held in self.calibrations:
-            _copy_slots(held, Calibration(ARRAY, channels.size, held.prior), channels, everything)
+            fresh_cal = Calibration(ARRAY, channels.size, held.prior, held.fade)
+            _copy_slots(held, fresh_cal, channels, everything)
         _copy_slots(self.peak, Peak(ARRAY, channels.size), channels, everything)
 
 

@@ -138,12 +138,16 @@ _LOG_MID = tuple(  # log of each bin's geometric middle; the open last bin's is 
 class Calibration:
     """Histogram counts (N, bins) or a list of floats, the total count, the length of the
     current run of statistics >= EPISODE_Z, whether the histogram was restarted, and how
-    many samples the prior counts for (`prior`, PRIOR_WEIGHT unless a detector says)."""
+    many samples the prior counts for: `prior` at first, fading linearly to PRIOR_WEIGHT
+    as the histogram counts `fade` statistics (`prior_weight`; no fade by default)."""
 
-    __slots__ = ("counts", "prior", "restarted", "streak", "total")
+    __slots__ = ("counts", "fade", "prior", "restarted", "streak", "total")
 
-    def __init__(self, xp: Ops, n: int | None, prior: float = PRIOR_WEIGHT) -> None:
+    def __init__(
+        self, xp: Ops, n: int | None, prior: float = PRIOR_WEIGHT, fade: float = math.inf
+    ) -> None:
         self.prior = prior
+        self.fade = fade
         if n is None:
             self.counts: Any = [0.0] * _BINS
             self.total: Any = 0.0
@@ -212,7 +216,9 @@ def tail_scalar(cal: Calibration, stat: float, fit: bool = False) -> float:
         fitted = _fitted_scalar(counts, stat)
         if fitted > seen:
             seen = fitted
-    weight = cal.prior
+    weight = cal.prior * (1.0 - total / cal.fade)  # = prior_weight(cal, total), inline
+    if weight < PRIOR_WEIGHT:
+        weight = PRIOR_WEIGHT
     mass = seen + weight * (_PRIOR_ABOVE[k] + prior_in)
     return mass / (total + weight)
 
@@ -290,8 +296,9 @@ def _tail_array(cal: Calibration, stat: Any, fit: Any) -> Any:
         at = np.flatnonzero(candidates)
         fitted, fits = _fitted_array(cal.counts[at], rev[at], s[at])
         seen[at] = np.where(fits & (fitted > seen[at]), fitted, seen[at])
-    mass = seen + cal.prior * (prior_above + prior_in)
-    return np.where(bad, 1.0, mass / (cal.total + cal.prior))
+    weight = np.maximum(PRIOR_WEIGHT, cal.prior * (1.0 - cal.total / cal.fade))
+    mass = seen + weight * (prior_above + prior_in)
+    return np.where(bad, 1.0, mass / (cal.total + weight))
 
 
 def _fitted_array(counts: Any, rev: Any, stat: Any) -> tuple[Any, Any]:

@@ -44,6 +44,8 @@ class SeasonalRobustZ(UnivariateDetector):
     """
 
     kind = "seasonal_robust_z"
+    prior_weight = 10_000.0  # fading to 100 over a channel's first 1,500 statistics:
+    prior_fade = 1_500.0  # short series are judged by the prior (decision record 0001)
     n_statistics = 3
     slow_statistics: tuple[int, ...] = (2,)  # the drift
     fitted_tails: tuple[int, ...] = (0, 1, 2)  # the point deviation's at fine steps only: _fitted
