@@ -416,6 +416,7 @@ class BankScores:
         "deviating",
         "evaluation",
         "lower",
+        "onset_samples",
         "statistics",
         "upper",
         "value",
@@ -432,6 +433,7 @@ class BankScores:
         statistics: tuple[NDArray[np.float64], ...],
         calibrated: NDArray[np.float64],
         deviating: NDArray[np.bool_],
+        onset_samples: NDArray[np.float64] | None,
     ) -> None:
         self.value = value
         self.lower = lower
@@ -441,6 +443,7 @@ class BankScores:
         self.statistics = statistics
         self.calibrated = calibrated  # before onset scoring
         self.deviating = deviating  # see Score.deviating
+        self.onset_samples = onset_samples  # each channel's onset window (None: no onsets)
 
 
 class Bank:
@@ -471,26 +474,22 @@ class Bank:
         lower = ev.center - EXPECTED_SIGMAS * ev.spread
         upper = ev.center + EXPECTED_SIGMAS * ev.spread
         window = self.detector.onset_window
+        samples = None if window is None else _onset_samples_array(window, np.asarray(ev.dt))
         onset = (
-            value
-            if window is None
-            else calibration.onset_score(
-                self.peak, ARRAY, value, _onset_samples_array(window, np.asarray(ev.dt))
-            )
+            value if samples is None else calibration.onset_score(self.peak, ARRAY, value, samples)
         )
         high = np.zeros(value.shape, dtype=bool)
         for i in self.detector._now:
             high |= stats[i] >= EPISODE_Z
-        return BankScores(onset, lower, upper, warm, ev, stats, value, warm & high)
+        return BankScores(onset, lower, upper, warm, ev, stats, value, warm & high, samples)
 
     def learn(self, scores: BankScores, mask: NDArray[np.bool_] | bool = True) -> None:
         """Learn the samples just scored where `mask`; elsewhere only track them (protect)."""
         ev = scores.evaluation
         counted = np.asarray(ev.warm, dtype=bool) & np.asarray(ev.ok, dtype=bool) & mask
         moved = self.state.quantum > 0.0  # before learning, as in the per-row path
-        window = self.detector.onset_window
-        if window is not None:
-            samples = _onset_samples_array(window, np.asarray(ev.dt))
+        samples = scores.onset_samples  # the window scoring used, not worked out again
+        if samples is not None:
             calibration.remember_peak(
                 self.peak, ARRAY, scores.calibrated, samples, scores.warm, scores.deviating
             )
