@@ -8,16 +8,18 @@ inside the command that needs them, so `sidecar --help` and `sidecar check` star
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sidecar import __version__
-from sidecar.errors import RuleError, RuleErrors, SidecarError
+from sidecar.errors import ConfigError, RuleError, RuleErrors, SidecarError
 
 if TYPE_CHECKING:
     from sidecar.config.loader import Rules
+    from sidecar.replay.forecast import Span
 
 __all__ = ["main"]
 
@@ -86,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         help="score a timestamp,value CSV for anomalies, row by row",
         description="Replay a series through the same Monitor the scheduler runs and write "
         "the rows with an added anomaly_score column in [0, 1]. Each row's score uses only "
-        "that row and the rows before it.",
+        "that row and the rows before it. IN.csv or OUT.csv may be - (stdin, stdout).",
     )
     score.add_argument("input", metavar="IN.csv", help="CSV with header timestamp,value")
     score.add_argument("-o", "--output", required=True, metavar="OUT.csv", help="CSV to write")
@@ -104,20 +106,34 @@ def _parser() -> argparse.ArgumentParser:
 
     forecast = sub.add_parser(
         "forecast",
-        help="rolling-origin forecasts of a timestamp,value CSV with 90%% intervals",
+        help="rolling-origin forecasts of a timestamp,value CSV with prediction intervals",
         description="Fit on the first W rows, then at every K-th row (the origin) forecast the "
         "next H rows from the rows up to the origin only. Writes "
-        "origin_timestamp,h,yhat,yhat_lower,yhat_upper.",
+        "origin_timestamp,h,yhat,yhat_lower,yhat_upper. H, K and W are row counts or "
+        "Prometheus durations (30m, 6h, 7d). IN.csv or OUT.csv may be - (stdin, stdout).",
     )
     forecast.add_argument("input", metavar="IN.csv", help="CSV with header timestamp,value")
     forecast.add_argument("-o", "--output", required=True, metavar="OUT.csv")
-    forecast.add_argument("--horizon", type=int, required=True, metavar="H", help="rows ahead")
-    forecast.add_argument("--every", type=int, default=1, metavar="K", help="rows between origins")
     forecast.add_argument(
-        "--warmup", type=int, required=True, metavar="W", help="rows before the first origin"
+        "--horizon", type=_span, metavar="H", help="how far ahead (default: the rule's horizon)"
     )
     forecast.add_argument(
-        "--model", default="auto", choices=["auto", "ets", "mstl", "seasonal_naive", "naive"]
+        "--every", type=_span, metavar="K", help="between origins (default: 1 row)"
+    )
+    forecast.add_argument(
+        "--warmup", type=_span, required=True, metavar="W", help="history before the first origin"
+    )
+    forecast.add_argument(
+        "--level", type=_level, metavar="L", help="interval level (default: the rule's, or 0.9)"
+    )
+    forecast.add_argument(
+        "--model",
+        choices=["auto", "ets", "mstl", "seasonal_naive", "naive"],
+        help="forecasting model (default: the rule's, or auto)",
+    )
+    forecast.add_argument("--rules", metavar="FILE", help="rule file with the forecast rule to use")
+    forecast.add_argument(
+        "--rule", metavar="NAME", help="forecast rule in --rules (default: the only one)"
     )
     forecast.set_defaults(func=_cmd_forecast)
 
@@ -196,11 +212,54 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
-    from sidecar.replay.forecast import forecast_csv
+    from dataclasses import replace
 
-    n = forecast_csv(args.input, args.output, args.horizon, args.every, args.warmup, args.model)
+    from sidecar.replay.forecast import (
+        ForecastSettings,
+        Span,
+        forecast_csv,
+        select_forecast_rule,
+    )
+
+    if args.rules:
+        settings = ForecastSettings.from_rule(select_forecast_rule(args.rules, args.rule))
+    elif args.rule:
+        raise ConfigError("--rule needs --rules FILE")
+    elif args.horizon is None:
+        raise ConfigError("--horizon is required without --rules")
+    else:
+        settings = ForecastSettings(args.horizon)
+    settings = replace(
+        settings,
+        horizon=args.horizon or settings.horizon,
+        model=args.model or settings.model,
+        level=settings.level if args.level is None else args.level,
+    )
+    every = args.every or Span(rows=1)
+    n = forecast_csv(args.input, args.output, settings, every, args.warmup)
     print(f"wrote {n} forecast origins into {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _span(text: str) -> Span:
+    """A row count or a Prometheus duration, for argparse."""
+    from sidecar.replay.forecast import Span
+
+    try:
+        return Span.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _level(text: str) -> float:
+    """An interval level in [0.5, 1), for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.5 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a level in [0.5, 1) such as 0.9")
+    return value
 
 
 def _cmd_alerts_replay(args: argparse.Namespace) -> int:

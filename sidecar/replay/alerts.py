@@ -10,7 +10,6 @@ line number; the output keeps every line processed before it.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sidecar.config.schema import SalienceSettings
 from sidecar.errors import InputError
 from sidecar.progress import progress
+from sidecar.replay.streams import display_name, open_input, open_output
 from sidecar.salience.alertmanager import WebhookPayload, parse_time
 from sidecar.salience.book import AlertBook
 
@@ -49,25 +49,25 @@ def replay_alerts(
     src: str, dst: str, rules: SalienceSettings | None = None, db: str | None = None
 ) -> int:
     """Replay `src` into `dst`; returns the number of lines processed."""
+    name = display_name(src, "<stdin>")
     book = AlertBook(rules, db)
-    try:
-        size = os.path.getsize(src)
-        fin = open(src, encoding="utf-8")  # noqa: SIM115 (closed by the with below)
-    except OSError as exc:
-        book.close()
-        raise InputError(src, None, f"cannot read: {exc.strerror}") from None
     lines = 0
     try:
         with (
-            fin,
-            open(dst, "w", encoding="utf-8") as fout,
-            progress(size, f"replay {Path(src).name}", unit="B", unit_scale=True) as bar,
+            open_input(src) as fin,
+            open_output(dst, atomic=False) as fout,
+            progress(
+                fin.size,
+                f"replay {Path(name).name}",
+                unit="line" if fin.size is None else "B",
+                unit_scale=True,
+            ) as bar,
         ):
-            for lineno, line in enumerate(fin, start=1):
-                bar.update(len(line))
+            for lineno, line in enumerate(fin.stream, start=1):
+                bar.update(1 if fin.size is None else len(line.encode()))
                 if not line.strip():
                     continue
-                received, now = _apply(book, src, lineno, line)
+                received, now = _apply(book, name, lineno, line)
                 ranked = [
                     {"fingerprint": r.fingerprint, "salience": round(r.salience, 4)}
                     for r in book.ranked(now, reasons=False)
@@ -75,6 +75,8 @@ def replay_alerts(
                 fout.write(json.dumps({"receivedAt": received, "ranked": ranked}) + "\n")
                 fout.flush()
                 lines += 1
+    except UnicodeDecodeError as exc:
+        raise InputError(name, None, f"not UTF-8 text: {exc.reason}") from None
     finally:
         book.close()
     return lines

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,8 @@ from sidecar.detect.monitor import Monitor
 from sidecar.detect.registry import make_detector
 from sidecar.errors import ConfigError, InputError
 from sidecar.progress import progress
+from sidecar.replay.rule_choice import pick_rule
+from sidecar.replay.streams import display_name, open_input, open_output
 from sidecar.replay.timeseries_csv import read_batches
 from sidecar.types import Frame, SeriesKey
 
@@ -30,15 +31,7 @@ def select_rule(rules_file: str | None, name: str | None) -> DetectorRule | None
     from sidecar.config.loader import load_rules
 
     rules = load_rules([rules_file])  # RuleErrors are SidecarErrors: exit 2 with locations
-    if name is None:
-        if len(rules.detectors) != 1:
-            names = ", ".join(r.name for r in rules.detectors) or "none"
-            raise ConfigError(f"{rules_file}: name the detector rule with --rule (found: {names})")
-        return rules.detectors[0]
-    for rule in rules.detectors:
-        if rule.name == name:
-            return rule
-    raise ConfigError(f"{rules_file}: no detector rule named {name!r}")
+    return pick_rule(rules.detectors, name, rules_file, "detector")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,26 +64,26 @@ def score_csv(
         None if rule is None else rule.threshold,
     )
     column = "value"
-    try:
-        size = os.path.getsize(src)
-        fin = open(src, newline="", encoding="utf-8-sig")  # noqa: SIM115 (closed by the with below)
-    except OSError as exc:
-        raise InputError(src, None, f"cannot read: {exc.strerror}") from None
-    tmp = Path(dst).with_name(Path(dst).name + ".partial")
+    name = display_name(src, "<stdin>")
     rows = repeats = 0
     first_repeat: int | None = None
     try:
         with (
-            fin,
-            open(tmp, "w", newline="", encoding="utf-8") as fout,
-            progress(size, f"score {Path(src).name}", unit="B", unit_scale=True) as bar,
+            open_input(src, encoding="utf-8-sig") as fin,
+            open_output(dst) as fout,
+            progress(
+                fin.size,  # bytes of a file; rows of a pipe, whose size is unknown
+                f"score {Path(name).name}",
+                unit="row" if fin.size is None else "B",
+                unit_scale=True,
+            ) as bar,
         ):
-            header, batches = read_batches(fin, src, BATCH, repeats=not strict)
+            header, batches = read_batches(fin.stream, name, BATCH, repeats=not strict)
             if SCORE_COLUMN in header:
-                raise InputError(src, 1, f"the input already has a column {SCORE_COLUMN!r}")
+                raise InputError(name, 1, f"the input already has a column {SCORE_COLUMN!r}")
             writer = csv.writer(fout, lineterminator="\n")
             writer.writerow([*header, SCORE_COLUMN])
-            key = SeriesKey(Path(src).stem)
+            key = SeriesKey(Path(name).stem)
             last_pos = 0
             # in batches, so the detector steps through a Frame (its fastest per-row path);
             # every score still uses only its row and the rows before it
@@ -105,14 +98,9 @@ def score_csv(
                     repeats += len(batch.repeat_lines)
                     if first_repeat is None:
                         first_repeat = batch.repeat_lines[0]
-                # bytes read from the file (a buffer ahead of the parser: near enough)
-                pos = os.lseek(fin.fileno(), 0, os.SEEK_CUR)
-                bar.update(pos - last_pos)
-                last_pos = pos
-            bar.update(size - last_pos)
-        os.replace(tmp, dst)
+                pos = fin.position()
+                bar.update(len(batch.fields) if pos is None else pos - last_pos)
+                last_pos = pos or 0
     except UnicodeDecodeError as exc:
-        raise InputError(src, None, f"not UTF-8 text: {exc.reason}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+        raise InputError(name, None, f"not UTF-8 text: {exc.reason}") from None
     return ScoreReport(rows, repeats, first_repeat)
