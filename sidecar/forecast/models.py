@@ -183,6 +183,24 @@ def _aggregation(periods: tuple[int, ...]) -> int:
     return f
 
 
+def _decomposable(
+    periods: tuple[int, ...], filled: Array, phase0: int
+) -> tuple[tuple[int, ...], int, int, Array]:
+    """The periods MSTL will keep, the samples per group, the offset of the first whole
+    group and the group means. MSTL silently drops a period not shorter than half its
+    input, so a period is kept only when its groups fit more than twice in the groups."""
+    while periods:
+        f = _aggregation(periods)
+        first = (-phase0) % f
+        usable = (filled.size - first) // f * f
+        agg = filled[first : first + usable].reshape(-1, f).mean(axis=1)
+        kept = tuple(p for p in periods if p // f >= 2 and 2 * (p // f) < agg.size)
+        if kept == periods:
+            return periods, f, first, agg
+        periods = kept
+    return (), 1, 0, filled
+
+
 class SeasonalHolt(PointModel):
     """MSTL seasonal profiles (by phase) plus a damped Holt on the deseasonalised rest."""
 
@@ -195,16 +213,12 @@ class SeasonalHolt(PointModel):
         from statsmodels.tsa.seasonal import MSTL
 
         filled = fill_gaps(y)
-        periods = tuple(p for p in self.periods if filled.size >= 2 * p)
+        periods, f, first, agg = _decomposable(self.periods, filled, phase0)
         self.periods_ = periods
         self.profiles_: list[Array] = []
         if periods:
             # decompose at a resolution of at most MAX_POINTS_PER_CYCLE per shortest period
             # (STL's cost grows fast with the period), then interpolate back by phase
-            f = _aggregation(periods)
-            first = (-phase0) % f
-            usable = (filled.size - first) // f * f
-            agg = filled[first : first + usable].reshape(-1, f).mean(axis=1)
             g0 = (phase0 + first) // f  # absolute group index of agg[0]
             agg_periods = tuple(p // f for p in periods)
             with warnings.catch_warnings():
