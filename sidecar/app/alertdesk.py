@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from sidecar.salience.book import AlertBook, FeedbackLabel
 from sidecar.snapshot import AlertPoint, AnomalyPoint, Snapshot
 
 __all__ = ["AlertDeskCore", "anomaly_index"]
+
+log = logging.getLogger("sidecar.alerts")
 
 
 EPISODE_SCORE = 0.9
@@ -38,12 +41,20 @@ class AlertDeskCore:
         Path(data_dir).mkdir(parents=True, exist_ok=True)
         self.clock = SystemClock()
         self.book = AlertBook(salience, Path(data_dir) / "alerts.sqlite")
+        self.replaced_total = 0
 
     def ingest_many(self, payloads: list[WebhookPayload]) -> list[int]:
         """Apply validated webhook bodies, in order; returns each one's alert count."""
         now = self.clock.now()
         for p in payloads:
             self.book.ingest(p, now)
+            if p.replaced_characters:
+                self.replaced_total += p.replaced_characters
+                log.warning(
+                    "webhook from %r: %d character(s) that are not valid Unicode replaced",
+                    p.receiver,
+                    p.replaced_characters,
+                )
         return [len(p.alerts) for p in payloads]
 
     def feedback(self, fingerprint: str, label: FeedbackLabel) -> bool:
@@ -73,4 +84,10 @@ class AlertDeskCore:
             AlertPoint(r.fingerprint, r.alertname, r.salience)
             for r in self.book.ranked(now, reasons=False)
         )
-        return Snapshot(taken_at=now, alerts=alerts, shard="alertdesk")
+        return Snapshot(
+            taken_at=now,
+            alerts=alerts,
+            shard="alertdesk",
+            # the characters of webhook text replaced because no store can encode them
+            errors_total=(("unencodable_text", self.replaced_total),),
+        )

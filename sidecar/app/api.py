@@ -2,9 +2,11 @@
 
 The routes are defined on `api` and served by the `Ingress` deployment (deployments.py);
 the request shapes of `/anomaly`, `/scaling` and `/salience` follow ../shared/API.md.
-Bad input is a 422 whose `detail[].loc` is the field path; bodies over `MAX_BODY_BYTES`
-are refused with 413 (FastAPI's own body limit: by Content-Length, and while streaming a
-chunked body).
+Bad input is a 422 whose `detail[].loc` is the field path, also when the input held NaN or
+Infinity (numbers must be finite); text that is not valid Unicode (lone surrogates) is
+replaced with U+FFFD on the way in;
+bodies over `MAX_BODY_BYTES` are refused with 413 (FastAPI's own body limit: by
+Content-Length, and while streaming a chunked body).
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sidecar import __version__
 from sidecar.config.schema import ThresholdSpec
 from sidecar.detect.observations import score_observations
 from sidecar.salience.events import Event
+from sidecar.unicode_text import replace_unencodable
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -32,6 +38,7 @@ __all__ = [
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
+
 api = FastAPI(
     title="sidecar",
     version=__version__,
@@ -41,27 +48,49 @@ api = FastAPI(
 )
 
 
-class AnomalyRequest(BaseModel):
+def _echoable(value: Any) -> Any:
+    """`value` as JSON can carry it: non-finite numbers become their names, lone surrogates
+    U+FFFD."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return replace_unencodable(value)[0]
+    if isinstance(value, dict):
+        return {_echoable(str(k)): _echoable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_echoable(v) for v in value]
+    return value
+
+
+@api.exception_handler(RequestValidationError)
+async def _unprocessable(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422, able to echo NaN and Infinity (its own handler fails on them: 500)."""
+    return JSONResponse({"detail": _echoable(jsonable_encoder(exc.errors()))}, 422)
+
+
+class _Request(BaseModel):
+    """A request body: lone surrogates become U+FFFD before validation (they could not be
+    echoed back or stored), numbers must be finite."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _encodable(cls, data: Any) -> Any:
+        return replace_unencodable(data)[0]
+
+
+class AnomalyRequest(_Request):
     """Observations of one target: each item maps metric names to numbers (`timestamp` optional)."""
 
-    model_config = ConfigDict(extra="forbid")
     metrics: list[dict[str, float]] = Field(min_length=1, max_length=10_000)
     threshold: ThresholdSpec | None = None
-
-    @field_validator("metrics")
-    @classmethod
-    def _finite_timestamps(cls, value: list[dict[str, float]]) -> list[dict[str, float]]:
-        for item in value:
-            ts = item.get("timestamp")
-            if ts is not None and not math.isfinite(ts):
-                raise ValueError("timestamp must be a finite number of unix seconds")
-        return value
 
 
 class UsagePatterns(BaseModel):
     """A snapshot of a workload's usage (unknown keys are kept and reported)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
     cpu_avg: float | None = Field(default=None, ge=0)
     memory_avg: float | None = Field(default=None, ge=0)
     request_rate: float | None = Field(default=None, ge=0)
@@ -69,14 +98,14 @@ class UsagePatterns(BaseModel):
 
 
 class HistoryPoint(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
     timestamp: float
     value: float
 
 
-class ScalingRequest(BaseModel):
+class ScalingRequest(_Request):
     """API.md's `usage_patterns`, plus optional history and policy fields."""
 
-    model_config = ConfigDict(extra="forbid")
     usage_patterns: UsagePatterns
     current_replicas: int | None = Field(default=None, ge=0)
     capacity_per_replica: float | None = Field(default=None, gt=0)
@@ -87,18 +116,24 @@ class ScalingRequest(BaseModel):
     horizon_seconds: float = Field(default=3600.0, gt=0)
     history: list[HistoryPoint] | None = Field(default=None, max_length=100_000)
 
+    @field_validator("max_replicas")
+    @classmethod
+    def _max_not_below_min(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("min_replicas")
+        if isinstance(low, int) and value < low:
+            raise ValueError(f"must be at least min_replicas ({low})")
+        return value
 
-class SalienceRequest(BaseModel):
+
+class SalienceRequest(_Request):
     """Free-form events; known keys are validated, unknown ones reported per item."""
 
-    model_config = ConfigDict(extra="forbid")
     features: list[Event] = Field(min_length=1, max_length=10_000)
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(_Request):
     """Operator feedback on a firing (or recently seen) alert."""
 
-    model_config = ConfigDict(extra="forbid")
     fingerprint: str = Field(min_length=1, max_length=64)
     label: Literal["actionable", "noise"]
 

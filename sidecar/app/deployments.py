@@ -244,7 +244,11 @@ class Ingress:
             [n] = await self.owner.ingest_many([payload])
         else:
             n = await self._ingest(payload)
-        return {"accepted": n, "unknown_fields": list(payload.unknown_fields)}
+        return {
+            "accepted": n,
+            "unknown_fields": list(payload.unknown_fields),
+            "replaced_characters": payload.replaced_characters,
+        }
 
     # No waiting for a batch to fill; two batches in flight measured best at 8 and 32 clients
     # (one serialises on the round trip, four sends batches of one).

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +52,10 @@ def replicas_for(load: float, policy: ScalingPolicy, utilization: float | None =
     if not math.isfinite(load) or load <= 0:
         return 0
     per_replica = policy.capacity_per_replica * (utilization or policy.target_utilization)
-    return math.ceil(load / per_replica - 1e-9)
+    need = load / per_replica
+    if not math.isfinite(need):  # a tiny capacity against a huge load: more than any maximum
+        return sys.maxsize
+    return math.ceil(need - 1e-9)
 
 
 def recommend(

@@ -3,7 +3,9 @@
 A notification carries every alert of one group, firing and resolved; repeats resend
 alerts already known; an alert that resolves and fires again keeps its fingerprint and
 gets a new `startsAt`. Unknown fields are ignored (Alertmanager's data grows), but their
-names are kept in `unknown_fields` so the receiver can report them.
+names are kept in `unknown_fields` so the receiver can report them. Text that is not valid
+Unicode (a lone surrogate, which JSON can carry and no store can encode) is replaced with
+U+FFFD and counted in `replaced_characters`: the alerts beside it are never refused.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sidecar.unicode_text import replace_unencodable
 
 __all__ = ["Alert", "WebhookPayload", "parse_time"]
 
@@ -75,13 +79,14 @@ class WebhookPayload(_Lenient):
     truncatedAlerts: int = 0
     alerts: list[Alert]
     unknown_fields: tuple[str, ...] = ()
+    replaced_characters: int = 0
 
     @model_validator(mode="before")
     @classmethod
     def _note_unknown(cls, data: Any) -> Any:
+        data, replaced = replace_unencodable(data)
         if isinstance(data, dict):
-            known = set(cls.model_fields) - {"unknown_fields"}
+            known = set(cls.model_fields) - {"unknown_fields", "replaced_characters"}
             extra = sorted(k for k in data if k not in known and k != "receivedAt")
-            if extra:
-                data = {**data, "unknown_fields": tuple(extra)}
+            data = {**data, "unknown_fields": tuple(extra), "replaced_characters": replaced}
         return data

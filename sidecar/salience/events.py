@@ -25,7 +25,7 @@ _KNOWN = ("type", "severity", "frequency", "engagement", "duration", "labels")
 class Event(BaseModel):
     """One free-form event; unknown keys are kept in `unknown_keys`."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
     type: str = Field(default="event", max_length=200)
     severity: str | float | None = None

@@ -22,9 +22,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ROOT
+from tests.integration.bad_bodies import VALID, bodies
 from tests.rig import (
     AlertmanagerServer,
     ManagedProcess,
@@ -350,3 +353,83 @@ def test_every_dashboard_query_runs_on_the_real_stack(stack: Stack) -> None:
                 wait_until(
                     functools.partial(run_panel, p), 20, f"{dash['uid']} / {p['title']} data"
                 )
+
+
+def _post_raw(url: str, body: bytes) -> requests.Response:
+    return requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        (
+            "/anomaly",
+            b'{"metrics":[{"cpu_usage":0.9,"timestamp":NaN}]}',
+            ["metrics", 0, "timestamp"],
+        ),
+        ("/anomaly", b'{"metrics":[{"cpu_usage":Infinity}]}', ["metrics", 0, "cpu_usage"]),
+        ("/anomaly", b'{"metrics":[{"cpu_usage":1e400}]}', ["metrics", 0, "cpu_usage"]),
+        ("/anomaly", b'{"metrics":[{"x":1}],"threshold":{"fixed":NaN}}', ["threshold", "fixed"]),
+        ("/scaling", b'{"usage_patterns":{"cpu_avg":Infinity}}', ["usage_patterns", "cpu_avg"]),
+        (
+            "/scaling",
+            b'{"usage_patterns":{"cpu_avg":0.5},"min_replicas":5,"max_replicas":2}',
+            ["max_replicas"],
+        ),
+        ("/salience", b'{"features":[{"frequency":-Infinity}]}', ["features", 0, "frequency"]),
+    ],
+)
+def test_non_finite_input_is_422_naming_the_field(
+    stack: Stack, path: str, body: bytes, loc: list[object]
+) -> None:
+    r = _post_raw(stack.url + path, body)
+    assert r.status_code == 422, r.text
+    assert [d["loc"] for d in r.json()["detail"]] == [["body", *loc]]
+
+
+def test_odd_but_valid_input_is_answered(stack: Stack) -> None:
+    r = _post_raw(
+        f"{stack.url}/scaling",
+        b'{"usage_patterns":{"request_rate":1e300},"capacity_per_replica":5e-324,"max_replicas":7}',
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["replicas"] == 7
+    r = _post_raw(f"{stack.url}/salience", b'{"features":[{"type":"a","\\udfff":1}]}')
+    assert r.status_code == 200, r.text
+    assert r.json()["results"][0]["unknown_keys"] == ["\ufffd"]
+
+
+def test_a_webhook_with_text_no_store_can_encode_keeps_every_alert(stack: Stack) -> None:
+    now = datetime.now(UTC).isoformat()
+    body = (
+        '{"version":"4","status":"firing","receiver":"r","alerts":['
+        '{"status":"firing","labels":{"alertname":"Surrogate","bad":"\\ud800"},'
+        f'"startsAt":"{now}","fingerprint":"sur00001"}},'
+        '{"status":"firing","labels":{"alertname":"Surrogate","ok":"fine"},'
+        f'"startsAt":"{now}","fingerprint":"sur00002"}}]}}'
+    )
+    r = _post_raw(f"{stack.url}/alerts", body.encode())
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == 2 and r.json()["replaced_characters"] == 1
+    ranked = requests.get(f"{stack.url}/alerts/ranked", timeout=10).json()["alerts"]
+    mine = {a["fingerprint"]: a for a in ranked if a["alertname"] == "Surrogate"}
+    assert set(mine) == {"sur00001", "sur00002"}
+    assert mine["sur00001"]["labels"]["bad"] == "\ufffd"
+
+    def counted() -> float | None:
+        errors = _metrics(stack.url).get("sidecar_errors_total", [])
+        found = [v for lab, v in errors if lab.get("kind") == "unencodable_text"]
+        return found[0] if found and found[0] >= 1 else None
+
+    wait_until(counted, 30, "sidecar_errors_total{kind=unencodable_text}")
+
+
+@pytest.mark.parametrize("endpoint", list(VALID))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_body_gets_a_5xx(stack: Stack, endpoint: str, data: st.DataObject) -> None:
+    """Property: whatever a client sends, the answer is a 2xx or a 4xx with a JSON body."""
+    body = data.draw(bodies(endpoint))
+    r = _post_raw(stack.url + endpoint, body)
+    assert r.status_code < 500, (body, r.status_code, r.text)
+    r.json()
