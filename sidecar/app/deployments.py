@@ -287,7 +287,7 @@ class Ingress:
 
     @api.get("/readyz")
     async def readyz(self) -> Response:
-        """Ready once every shard has ticked (or knows Prometheus is down)."""
+        """Ready (200) once every shard has ticked with Prometheus answering; else 503."""
         statuses = await asyncio.gather(*(h.status.remote() for h in self.schedulers))
         ready = all(s["ready"] for s in statuses)
         return Response(

@@ -3,8 +3,9 @@
 Rules belong to a shard by a stable hash of their name, so more Scheduler replicas on a
 Ray cluster watch more series. A tick that overruns its interval makes the loop skip to the
 next interval boundary (counted, never stacked). When Prometheus is down the loop keeps
-going with backoff (at most 8 intervals) and says so in `sidecar_source_up`; that is not a
-health failure, so Serve does not restart the replica. Rule files are re-read when they
+going with backoff (at most 2 intervals, so recovery shows within two) and says so in
+`sidecar_source_up` and by not being ready (`/readyz` 503); that is not a health failure,
+so Serve does not restart the replica. Rule files are re-read when they
 change (or on `reload()`); a bad file keeps the old rules and sets the reload metric to 0.
 """
 
@@ -28,7 +29,7 @@ from sidecar.types import Frame
 __all__ = ["SchedulerCore", "rules_for_shard"]
 
 log = logging.getLogger("sidecar.scheduler")
-MAX_BACKOFF_INTERVALS = 8
+MAX_BACKOFF_INTERVALS = 2
 
 
 def rules_for_shard(rules: Rules, shard: int, shards: int) -> Rules:
@@ -118,8 +119,8 @@ class SchedulerCore:
 
     @property
     def ready(self) -> bool:
-        """True once a tick completed, or Prometheus is known to be down."""
-        return self._ticks > 0 or self._source_up is False
+        """True once a tick completed and Prometheus answered it."""
+        return self._ticks > 0 and self._source_up is True
 
     # -- one tick ---------------------------------------------------------------------------
 

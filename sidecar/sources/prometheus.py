@@ -18,6 +18,7 @@ import numpy as np
 import requests
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.retry import Retry
 
@@ -201,6 +202,8 @@ def _caused_by_timeout(exc: BaseException) -> bool:
         if e is None or id(e) in seen:
             continue
         seen.add(id(e))
+        if isinstance(e, NewConnectionError):
+            continue  # refused or unroutable: urllib3 files it under ConnectTimeoutError
         if isinstance(e, Urllib3Timeout | TimeoutError):
             return True
         stack.extend([getattr(e, "reason", None), e.__cause__, e.__context__])

@@ -16,10 +16,20 @@ def test_prometheus_down_at_start_then_up_recovers_without_restart(tmp_path: Pat
     target.set("b", 10.0)
     prom_port, port = free_port(), free_port()
     try:
-        with running_sidecar(tmp_path, f"http://127.0.0.1:{prom_port}", port) as (url, _, proc):
-            # ready although Prometheus is down, and it says so in its metrics
-            status = requests.get(f"{url}/readyz", timeout=5).json()["shards"][0]
-            assert status["source_up"] is False
+        with running_sidecar(tmp_path, f"http://127.0.0.1:{prom_port}", port, wait_ready=False) as (
+            url,
+            _,
+            proc,
+        ):
+
+            def ticked() -> list[requests.Response]:  # (a 503 Response is falsy itself)
+                r = requests.get(f"{url}/readyz", timeout=5)
+                return [r] if r.json()["shards"][0]["ticks"] > 0 else []
+
+            # alive but not ready while Prometheus is down, and it says so in its metrics
+            [down] = wait_until(ticked, 180, "a tick with Prometheus down")
+            assert down.status_code == 503 and down.json()["shards"][0]["source_up"] is False
+            assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
             assert [v for _, v in _metrics(url)["sidecar_source_up"]] == [0.0]
             prometheus = PrometheusServer(tmp_path / "prom", [target.address], port=prom_port)
             try:
@@ -27,6 +37,11 @@ def test_prometheus_down_at_start_then_up_recovers_without_restart(tmp_path: Pat
                     lambda: [v for _, v in _metrics(url)["sidecar_source_up"]] == [1.0],
                     90,
                     "sidecar_source_up back to 1",
+                )
+                wait_until(
+                    lambda: requests.get(f"{url}/readyz", timeout=5).status_code == 200,
+                    30,
+                    "ready once Prometheus is up",
                 )
                 ok = {lab["rule"]: v for lab, v in _metrics(url)["sidecar_rule_last_run_success"]}
                 assert ok["e2e"] == 1.0

@@ -113,10 +113,12 @@ def test_prometheus_down_is_unavailable_quickly() -> None:
     started = time.monotonic()
     with (
         PrometheusSource(f"http://127.0.0.1:{port}", timeout=1, retries=1, backoff=0.05) as src,
-        pytest.raises(SourceUnavailable),
+        pytest.raises(SourceUnavailable) as raised,
     ):
         src.query("up", at=100)
     assert time.monotonic() - started < 3
+    # refused is not a timeout (urllib3's NewConnectionError subclasses ConnectTimeoutError)
+    assert type(raised.value) is SourceUnavailable
 
 
 def test_server_side_query_timeout_is_source_timeout(fake: list[FakePrometheus]) -> None:
