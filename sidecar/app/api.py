@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sidecar import __version__
+from sidecar.app.auth import Authorize
 from sidecar.config.schema import ThresholdSpec
 from sidecar.detect.observations import score_observations
 from sidecar.salience.events import Event
@@ -46,6 +47,7 @@ api = FastAPI(
     "and alert salience for Prometheus and Alertmanager.",
     max_body_size=MAX_BODY_BYTES,
 )
+api.add_middleware(Authorize)
 
 
 def _echoable(value: Any) -> Any:

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 import numpy as np
-from fastapi import Header, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from ray import serve
 from ray.serve.handle import DeploymentHandle
@@ -28,6 +28,7 @@ from sidecar.app.api import (
     anomaly_response,
     api,
 )
+from sidecar.app.auth import Tokens
 from sidecar.app.scheduler import SchedulerCore
 from sidecar.app.settings import AppArgs
 from sidecar.clock import SystemClock
@@ -144,6 +145,8 @@ class Ingress:
     ) -> None:
         rules = AppArgs.model_validate(args).load()
         self.settings = rules.settings
+        # checked by the `Authorize` middleware before any body is read
+        api.state.tokens = Tokens(write=self.settings.webhook_token, read=self.settings.read_token)
         self.scorer = SalienceScorer(rules.salience)
         self.schedulers = schedulers
         # `alerts` is None when this is the only ingress replica: it owns the book itself
@@ -233,13 +236,8 @@ class Ingress:
         }
 
     @api.post("/alerts")
-    async def alerts_webhook(
-        self, payload: WebhookPayload, authorization: str | None = Header(default=None)
-    ) -> dict[str, Any]:
+    async def alerts_webhook(self, payload: WebhookPayload) -> dict[str, Any]:
         """Alertmanager webhook_config receiver (version 4)."""
-        token = self.settings.webhook_token
-        if token and authorization != f"Bearer {token}":
-            raise HTTPException(status_code=401, detail="missing or wrong bearer token")
         if self.owner is not None:
             [n] = await self.owner.ingest_many([payload])
         else:

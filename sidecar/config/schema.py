@@ -115,7 +115,13 @@ class Settings(_Strict):
     )
     webhook_token: str | None = Field(
         default=None,
-        description="Bearer token Alertmanager must send to POST /alerts; none = no check.",
+        description="Bearer token of the writes (POST /alerts, /alerts/feedback, /-/reload); "
+        "none = no check.",
+    )
+    read_token: str | None = Field(
+        default=None,
+        description="Bearer token of GET /alerts/ranked (alert labels and annotations); the "
+        "webhook token also reads; none = open.",
     )
     ray_dashboard: bool = Field(
         default=True, description="Start the Ray dashboard on 127.0.0.1:8265 with the embedded Ray."
