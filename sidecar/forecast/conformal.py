@@ -4,8 +4,8 @@
 the model is fitted on the rest, then follows the held-back samples one by one, forecasting
 at every origin, which yields genuine out-of-sample errors for every horizon step. From
 then on every new sample adds the errors of the forecasts made for it. The interval at
-step h is the forecast ± the finite-sample (n+1)-corrected `level` quantile of the recent
-absolute h-step errors (split conformal prediction), so a 90% interval covers about 90%
+step h is the forecast ± the ⌈(n+1)·level⌉-th smallest of the last n absolute h-step errors
+(the finite-sample corrected quantile; n is the fewest errors any step has, at most `memory`) (split conformal prediction), so a 90% interval covers about 90%
 of what the series actually does, whatever the model gets wrong.
 
 Errors are absolute (the default) or *relative* (`scale="relative"`: divided by
@@ -135,11 +135,16 @@ class ConformalForecaster:
         """Conformal half-width per step, in error units (relative errors: per unit of
         |forecast| + offset); steps with too few errors scale the nearest known."""
         out = np.full(horizon, math.nan)
-        for h in range(horizon):
-            n = int(min(self.counts_[h], self.memory))
-            if n >= 10:
-                q = min(1.0, math.ceil((n + 1) * level) / n)
-                out[h] = float(np.quantile(self.errors_[h, :n], q))
+        counts = self.counts_[:horizon]
+        rows = np.flatnonzero(counts >= 10)
+        if rows.size:
+            # every step's last n errors, n the fewest any of them has, in one partition
+            # (counts differ by at most the horizon, and not at all once the memory is full)
+            n = int(min(int(counts[rows].min()), self.memory))
+            recent = np.stack([self._last_errors(h, n) for h in rows.tolist()])
+            k = min(n, math.ceil((n + 1) * level))  # the k-th smallest of n errors
+            recent.partition(k - 1, axis=1)  # in place: `recent` is a fresh array
+            out[rows] = recent[:, k - 1]
         known = np.flatnonzero(np.isfinite(out))
         if known.size == 0:
             return np.zeros(horizon)
@@ -147,6 +152,16 @@ class ConformalForecaster:
             ref = int(known[np.argmin(np.abs(known - h))])
             out[h] = out[ref] * math.sqrt((h + 1) / (ref + 1))
         return out
+
+    def _last_errors(self, h: int, n: int) -> Array:
+        """The last n errors of step h+1, in ring order (one or two slices of the ring)."""
+        ring: Array = self.errors_[h]
+        end = int(self.counts_[h]) % self.memory
+        if n == self.memory:
+            return ring
+        if end >= n:
+            return ring[end - n : end]
+        return np.concatenate([ring[end - n :], ring[:end]])
 
     def mae(self, h: int) -> float:
         """Mean absolute out-of-sample error at step h (1-based) over the fit's holdout;

@@ -159,15 +159,26 @@ def forecast_csv(
                     fc.update(float(t[i]), float(y[i]))
             if (i - (n_warmup - 1)) % n_every == 0:
                 f = fc.forecast(horizon, settings.level)
-                stamp = stamps[i]
-                w.writerows(
-                    [stamp, h + 1, _fmt(f.mean[h]), _fmt(f.lower[h]), _fmt(f.upper[h])]
-                    for h in range(horizon)
+                prefix = _csv_field(stamps[i])
+                fout.write(
+                    "".join(
+                        f"{prefix},{h},{m:.6g},{lo:.6g},{hi:.6g}\n"
+                        for h, m, lo, hi in zip(
+                            range(1, horizon + 1),
+                            f.mean.tolist(),
+                            f.lower.tolist(),
+                            f.upper.tolist(),
+                            strict=True,
+                        )
+                    )
                 )
                 origins += 1
             bar.update(1)
     return origins
 
 
-def _fmt(v: float) -> str:
-    return f"{float(v):.6g}"
+def _csv_field(text: str) -> str:
+    """`text` as one CSV field (quoted only when it must be, as csv.writer does)."""
+    if not any(c in text for c in ',"\r\n'):
+        return text
+    return '"' + text.replace('"', '""') + '"'
