@@ -30,9 +30,14 @@ def test_an_alert_posted_to_one_replica_is_ranked_by_the_other(tmp_path: Path) -
     port = _two_free_ports()
     extra = "  ingress_min_replicas: 2\n  ingress_max_replicas: 2\n"
     prom = f"http://127.0.0.1:{free_port()}"  # down: the app must still serve
-    with running_sidecar(tmp_path, prom, port, extra_settings=extra) as (url, _, _proc):
+    # not ready while Prometheus is down (/readyz 503): wait for both replicas to be alive
+    with running_sidecar(tmp_path, prom, port, extra_settings=extra, wait_ready=False) as (
+        url,
+        _,
+        _proc,
+    ):
         other = f"http://127.0.0.1:{port + 1}"
-        # /readyz answered on the first replica; the second may still be starting
+        wait_until(lambda: requests.get(f"{url}/healthz", timeout=2).ok, 180, "replica 1")
         wait_until(lambda: requests.get(f"{other}/healthz", timeout=2).ok, 60, "replica 2")
         body = {
             "version": "4",
