@@ -63,7 +63,8 @@ class AlertDeskCore:
     def set_anomalies(self, points: Iterable[AnomalyPoint]) -> None:
         self.book.anomalies = anomaly_index(points)
 
-    def ranked(self) -> list[dict[str, Any]]:
+    def ranked(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The firing alerts (the `limit` most salient), most salient first, with reasons."""
         now = self.clock.now()
         return [
             {
@@ -75,7 +76,7 @@ class AlertDeskCore:
                 "startsAt": r.starts,
                 "episode": r.episode,
             }
-            for r in self.book.ranked(now)
+            for r in self.book.ranked(now, limit=limit)
         ]
 
     def snapshot(self) -> Snapshot:

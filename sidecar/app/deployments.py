@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 import numpy as np
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Query, Request
 from fastapi.responses import Response
 from ray import serve
 from ray.serve.handle import DeploymentHandle
@@ -112,9 +112,9 @@ class AlertOwner:
         async with self._lock:
             return await asyncio.to_thread(self.core.feedback, fingerprint, label)  # type: ignore[arg-type]
 
-    async def ranked(self) -> list[dict[str, Any]]:
+    async def ranked(self, limit: int | None = None) -> list[dict[str, Any]]:
         async with self._lock:
-            return await asyncio.to_thread(self.core.ranked)
+            return await asyncio.to_thread(self.core.ranked, limit)
 
     async def snapshot(self) -> Snapshot:
         async with self._lock:
@@ -257,9 +257,11 @@ class Ingress:
         return result
 
     @api.get("/alerts/ranked")
-    async def alerts_ranked(self) -> dict[str, Any]:
-        """Firing alerts, most salient first, with reasons."""
-        ranked = await self._alerts("ranked")
+    async def alerts_ranked(
+        self, limit: int | None = Query(default=None, ge=1, le=100_000)
+    ) -> dict[str, Any]:
+        """Firing alerts, most salient first, with reasons (the `limit` most salient)."""
+        ranked = await self._alerts("ranked", limit)
         return {"alerts": ranked}
 
     @api.post("/alerts/feedback")

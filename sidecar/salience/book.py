@@ -38,6 +38,8 @@ FeedbackLabel = Literal["actionable", "noise"]
 DAY = 86400.0
 _CHRONIC_AFTER = 6 * 3600.0
 _REFRESH = 600.0  # recompute history-dependent signals at least this often (sliding windows)
+_ROOTS_CACHED = 64  # episodes whose root causes are kept while their members stay
+_COMPACT = 60.0  # delete history older than `history` at most this often (clock seconds)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS firings (
@@ -47,6 +49,7 @@ CREATE TABLE IF NOT EXISTS firings (
     notifications INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (fingerprint, starts));
 CREATE INDEX IF NOT EXISTS firings_template ON firings(template, starts);
+CREATE INDEX IF NOT EXISTS firings_ends ON firings(ends);
 CREATE TABLE IF NOT EXISTS feedback (
     fingerprint TEXT NOT NULL, template TEXT NOT NULL, workload TEXT NOT NULL,
     label TEXT NOT NULL, at REAL NOT NULL);
@@ -114,7 +117,9 @@ class AlertBook:
         self._dirty: set[str] = set()
         self._dirty_all = True
         self._last_refresh = -math.inf
+        self._last_compact = -math.inf
         self._members: dict[str, frozenset[str]] = {}
+        self._roots: dict[frozenset[tuple[str, float]], dict[str, tuple[float, str]]] = {}
         self._anomalies: Mapping[tuple[str, str], float] = {}
         self._load()
 
@@ -272,6 +277,9 @@ class AlertBook:
         )
 
     def _compact(self, now: float) -> None:
+        if now - self._last_compact < _COMPACT:
+            return
+        self._last_compact = now
         horizon = now - self.rules.history
         self._db.execute("DELETE FROM firings WHERE ends IS NOT NULL AND ends < ?", (horizon,))
         self._db.execute(
@@ -315,29 +323,37 @@ class AlertBook:
         self._anomalies = value
         self._dirty_all = True
 
-    def ranked(self, now: float, reasons: bool = True) -> list[RankedAlert]:
-        """Every firing alert once, most salient first (reasons are skipped if not asked)."""
+    def ranked(
+        self, now: float, reasons: bool = True, limit: int | None = None
+    ) -> list[RankedAlert]:
+        """Every firing alert once (the first `limit`), most salient first; reasons are
+        worked out only for the alerts returned, and only if asked."""
         if not self.firing:
             return []
         episodes = self._refresh(now)
-        out = []
         fresh_on = self.rules.features.fresh
         w_fresh = self.rules.weights.fresh
+        order = []
         for fp, f in self.firing.items():
-            static, ctx, logit = self._static[fp]
-            if reasons:
-                sal = self.scorer.combine(static + self.scorer.time_signals(ctx, now - f.starts))
-                value, why = sal.value, sal.reasons
-            else:  # the hot path of replays: the same arithmetic as combine(), inlined
-                age = now - f.starts
-                if fresh_on:
-                    if ctx.repeat_notification and age > 3600:
-                        logit_t = logit - 0.5 * w_fresh
-                    else:
-                        logit_t = logit + w_fresh * math.exp(-max(age, 0.0) / 1800.0)
+            _, ctx, logit = self._static[fp]
+            # combine()'s arithmetic inlined: this loop runs over every firing alert
+            age = now - f.starts
+            if fresh_on:
+                if ctx.repeat_notification and age > 3600:
+                    logit -= 0.5 * w_fresh
                 else:
-                    logit_t = logit
-                value, why = 1.0 / (1.0 + math.exp(-logit_t)), ()
+                    logit += w_fresh * math.exp(-max(age, 0.0) / 1800.0)
+            order.append((-1.0 / (1.0 + math.exp(-logit)), f.starts, fp))
+        order.sort()
+        out = []
+        for neg, starts, fp in order[:limit]:
+            f = self.firing[fp]
+            value = -neg
+            why: tuple[str, ...] = ()
+            if reasons:
+                static, ctx, _ = self._static[fp]
+                sal = self.scorer.combine(static + self.scorer.time_signals(ctx, now - starts))
+                value, why = sal.value, sal.reasons
             out.append(
                 RankedAlert(
                     fp,
@@ -345,11 +361,10 @@ class AlertBook:
                     value,
                     why,
                     f.labels,
-                    f.starts,
+                    starts,
                     episodes[1][fp],
                 )
             )
-        out.sort(key=lambda r: (-r.salience, r.starts, r.fingerprint))
         return out
 
     def salience_of(self, fingerprint: str, now: float) -> Salience | None:
@@ -372,9 +387,10 @@ class AlertBook:
         else:
             dirty = {fp for fp in self._dirty if fp in self.firing}
             dirty |= {fp for fp in self.firing if fp not in self._static}
-            for fp in self.firing:  # episode membership changed: the whole episode is dirty
-                members = frozenset(eps[index[fp]].members)
-                if self._members.get(fp) != members:
+            for ep in eps:  # membership changed: the whole episode is dirty (once per episode)
+                members = frozenset(ep.members)
+                known = {id(self._members.get(m)) for m in members}
+                if len(known) != 1 or self._members.get(next(iter(members))) != members:
                     dirty |= members
         self._dirty.clear()
         for fp in list(self._static):
@@ -388,7 +404,11 @@ class AlertBook:
                     f.labels, ctx, f.ident.infrastructure, include_time=False
                 )
                 self._static[fp] = (static, ctx, self.scorer.logit(static))
-                self._members[fp] = frozenset(eps[index[fp]].members)
+            # every member holds the same set object: the check above is one compare each
+            for i in {index[fp] for fp in contexts}:
+                members = frozenset(eps[i].members)
+                for m in members:
+                    self._members[m] = members
         return episodes
 
     def _episodes(self) -> tuple[list[_Episode], dict[str, int]]:
@@ -409,7 +429,16 @@ class AlertBook:
         self, now: float, episodes: tuple[list[_Episode], dict[str, int]], only: set[str]
     ) -> dict[str, AlertContext]:
         eps, index = episodes
-        roots = self._root_causes([eps[i] for i in sorted({index[fp] for fp in only})])
+        roots: dict[str, tuple[float, str]] = {}
+        for i in sorted({index[fp] for fp in only}):
+            # an episode's root causes depend on which firings are in it, not on their
+            # notifications
+            key = frozenset((m, self.firing[m].starts) for m in eps[i].members)
+            found = self._roots.pop(key, None)
+            self._roots[key] = found if found is not None else self._root_causes([eps[i]])
+            roots.update(self._roots[key])
+        while len(self._roots) > _ROOTS_CACHED:  # the least recently used go first
+            del self._roots[next(iter(self._roots))]
         feedback = self._feedback_scores(now)
         out: dict[str, AlertContext] = {}
         summary: dict[int, tuple[list[_Firing], int]] = {}
@@ -466,7 +495,14 @@ class AlertBook:
                 for r in m.ident.relations:
                     rel_count[r] += 1
             infra = [m for m in members if m.ident.infrastructure]
+            having: dict[tuple[str, str], list[_Firing]] = defaultdict(list)
+            for m in members:
+                if not m.ident.infrastructure:
+                    for r in set(m.ident.relations):
+                        having[r].append(m)
             explained: set[str] = set()
+            spread: set[tuple[str, str]] = set()  # relations whose members are explained
+            explains_all = False  # an infrastructure alert sharing no relation explains all
             for m in infra:
                 shared = [
                     r
@@ -481,13 +517,13 @@ class AlertBook:
                         f"likely root cause: {what} under "
                         f"{max(others, len(members) - len(infra))} other alert(s)",
                     )
-                    for o in members:
-                        if (
-                            o is not m
-                            and not o.ident.infrastructure
-                            and (not shared or set(o.ident.relations) & set(shared))
-                        ):
-                            explained.add(o.fingerprint)
+                    if not shared:
+                        explains_all = True
+                    for r in set(shared) - spread:
+                        explained.update(o.fingerprint for o in having.get(r, ()))
+                        spread.add(r)
+            if explains_all:
+                explained.update(m.fingerprint for m in members if not m.ident.infrastructure)
             for o in members:
                 if o.fingerprint in explained and o.fingerprint not in out:
                     out[o.fingerprint] = (-0.5, "symptom of an infrastructure alert in its episode")

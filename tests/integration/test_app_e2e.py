@@ -433,3 +433,25 @@ def test_no_body_gets_a_5xx(stack: Stack, endpoint: str, data: st.DataObject) ->
     r = _post_raw(stack.url + endpoint, body)
     assert r.status_code < 500, (body, r.status_code, r.text)
     r.json()
+
+
+def test_ranked_limit_returns_the_most_salient_first(stack: Stack) -> None:
+    now = datetime.now(UTC).isoformat()
+    alerts = [
+        {
+            "status": "firing",
+            "labels": {"alertname": f"Limit{i}", "severity": sev},
+            "startsAt": now,
+            "fingerprint": f"limit{i:04d}",
+        }
+        for i, sev in enumerate(["info", "critical", "warning"])
+    ]
+    body = {"version": "4", "status": "firing", "alerts": alerts}
+    assert requests.post(f"{stack.url}/alerts", json=body, timeout=10).status_code == 200
+    everything = requests.get(f"{stack.url}/alerts/ranked", timeout=10).json()["alerts"]
+    top = requests.get(f"{stack.url}/alerts/ranked?limit=2", timeout=10).json()["alerts"]
+    assert len(top) == 2 and len(everything) >= 3
+    assert [a["fingerprint"] for a in top] == [a["fingerprint"] for a in everything[:2]]
+    assert top[0]["reasons"] == everything[0]["reasons"]
+    bad = requests.get(f"{stack.url}/alerts/ranked?limit=0", timeout=10)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "limit"]
