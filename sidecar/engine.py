@@ -114,6 +114,9 @@ class Engine:
         self._forecasts = {r.name: _ForecastState(r) for r in rules.forecasts if r.enabled}
         self._health: dict[str, RuleHealth] = {}
         self._errors: dict[str, int] = {}
+        self._nonfinite: dict[str, int] = {}  # samples Prometheus answered NaN or ±Inf, by rule
+        # (rule, query, series) → (time of the last sample counted, when it was seen)
+        self._counted: dict[tuple[str, str, SeriesKey], tuple[float, float]] = {}
 
     def replace_rules(self, rules: Rules) -> None:
         """Swap in new rules; rules whose definition is unchanged keep their learned state."""
@@ -227,8 +230,11 @@ class Engine:
         if r.queries is not None:
             parts = {col: frames.get(f"{r.name}/{col}", []) for col in r.queries}
             series = join_frames(parts, r.join_on)
+            for col, raw in parts.items():  # the raw answers (a join adds gaps of its own)
+                self._count_nonfinite(r.name, raw, now, r.step, col)
         else:
             series = list(frames.get(r.name, []))
+            self._count_nonfinite(r.name, series, now, r.step)
         vectorised = (
             issubclass(DETECTORS[r.detector.kind], UnivariateDetector)
             and r.threshold.policy == "fixed"
@@ -239,6 +245,10 @@ class Engine:
         else:
             self._detect_monitors(st, series, now)
         self._expire(st.memo, now, r.step, drop=lambda k: self._drop_detector_series(st, k))
+        # a verdict whose series still answers, but with no number, is no verdict any more
+        limit = self._stale_after(r.step)
+        for key in [k for k, p in st.points.items() if now - p.t > limit]:
+            del st.points[key]
         return len(st.points)
 
     def _detect_monitors(self, st: _DetectorState, series: list[Frame], now: float) -> None:
@@ -346,6 +356,7 @@ class Engine:
         horizon = max(1, math.ceil(r.horizon / r.step))
         refit = max(int(86400 / r.step), 60)
         model = "auto" if r.model == "auto" else r.model
+        self._count_nonfinite(r.name, series, now, r.step)
         for f in series:
             memo = fs.memo.setdefault(f.key, _SeriesMemo())
             memo.last_seen = now
@@ -410,10 +421,33 @@ class Engine:
         self._expire(fs.memo, now, r.step, drop)
         return len(fs.forecasts)
 
+    def _stale_after(self, step: float) -> float:
+        """Seconds after which a series (or its verdict) not refreshed is stale."""
+        return max(STALE_STEPS * step, 3 * self.interval)
+
+    def _count_nonfinite(
+        self, rule: str, series: list[Frame], now: float, step: float, query: str = ""
+    ) -> None:
+        """Count the samples that are NaN or ±Inf (Prometheus can answer them), each once:
+        a series' samples up to the last one counted are skipped (queries overlap)."""
+        n = 0
+        for f in series:
+            key = (rule, query, f.key)
+            new = f.X[f.t > self._counted.get(key, (-math.inf, 0.0))[0]]
+            n += int(new.size - np.count_nonzero(np.isfinite(new)))
+            if f.t.size:
+                self._counted[key] = (float(f.t[-1]), now)
+        self._nonfinite[rule] = self._nonfinite.get(rule, 0) + n
+        limit = self._stale_after(step)
+        for key in [
+            k for k, (_, seen) in self._counted.items() if k[0] == rule and now - seen > limit
+        ]:
+            del self._counted[key]
+
     def _expire(
         self, memo: dict[SeriesKey, _SeriesMemo], now: float, step: float, drop: Any
     ) -> None:
-        limit = max(STALE_STEPS * step, 3 * self.interval)
+        limit = self._stale_after(step)
         for key in [k for k, m in memo.items() if now - m.last_seen > limit]:
             del memo[key]
             drop(key)
@@ -429,4 +463,5 @@ class Engine:
             replicas=tuple(p for fs in self._forecasts.values() for p in fs.replicas.values()),
             rules=tuple(self._health[n] for n in sorted(self._health)),
             errors_total=tuple(sorted(self._errors.items())),
+            nonfinite_samples_total=tuple(sorted(self._nonfinite.items())),
         )

@@ -38,6 +38,8 @@ METRICS = {
     "sidecar_rule_last_success_timestamp_seconds": "When the rule last ran successfully.",
     "sidecar_rule_series": "Series the rule covers.",
     "sidecar_errors": "Errors by kind since start.",
+    "sidecar_nonfinite_samples": "Samples Prometheus answered as NaN or +-Inf, by rule, since "
+    "start (they are gaps to the models).",
     "sidecar_source_up": "1 if the last Prometheus query succeeded.",
     "sidecar_rules_last_reload_successful": "1 if the last rule reload succeeded.",
     "sidecar_rules_last_reload_success_timestamp_seconds": "When the rules last loaded successfully.",
@@ -77,7 +79,14 @@ class SnapshotCollector(Collector):
         errors = CounterMetricFamily(
             "sidecar_errors", METRICS["sidecar_errors"], labels=["kind", "shard"]
         )
+        nonfinite = CounterMetricFamily(
+            "sidecar_nonfinite_samples",
+            METRICS["sidecar_nonfinite_samples"],
+            labels=["rule", "shard"],
+        )
         for snap in self.snapshots:
+            for rule, count in snap.nonfinite_samples_total:
+                nonfinite.add_metric([rule, snap.shard], float(count))
             for a in snap.anomalies:
                 names, values = _series_labels(a.rule, a.labels)
                 add("sidecar_anomaly_score", names, values, a.score)
@@ -177,6 +186,8 @@ class SnapshotCollector(Collector):
         yield from merged.values()
         if errors.samples:
             yield errors
+        if nonfinite.samples:
+            yield nonfinite
 
 
 def render(snapshots: Iterable[Snapshot], accept: str = "") -> tuple[bytes, str]:

@@ -93,6 +93,7 @@ class Snapshot:
     rules: tuple[RuleHealth, ...] = ()
     alerts: tuple[AlertPoint, ...] = ()
     errors_total: tuple[tuple[str, int], ...] = ()  # by kind, monotonic
+    nonfinite_samples_total: tuple[tuple[str, int], ...] = ()  # by rule, monotonic
     source_up: bool | None = None
     reload_success: bool | None = None
     reload_success_at: float | None = None
