@@ -29,6 +29,7 @@ from sidecar.app.api import (
     api,
 )
 from sidecar.app.auth import Tokens
+from sidecar.app.logs import forward_to_driver
 from sidecar.app.scheduler import SchedulerCore
 from sidecar.app.settings import AppArgs
 from sidecar.clock import SystemClock
@@ -60,6 +61,7 @@ class Scheduler:
     async def __init__(  # type: ignore[misc]
         self, args: dict[str, Any], shard: int = 0, shards: int = 1
     ) -> None:
+        forward_to_driver()
         self.core = SchedulerCore(AppArgs.model_validate(args), shard, shards)
         self.core.start()
 
@@ -86,6 +88,7 @@ class AlertOwner:
     webhook), else in the `AlertDesk` deployment that every ingress replica calls."""
 
     def __init__(self, args: dict[str, Any], schedulers: list[DeploymentHandle[Any]]) -> None:
+        forward_to_driver()
         rules = AppArgs.model_validate(args).load()
         self.core = AlertDeskCore(rules.salience, rules.settings.data_dir)
         self.schedulers = schedulers
@@ -143,6 +146,7 @@ class Ingress:
         schedulers: list[DeploymentHandle[Any]],
         alerts: DeploymentHandle[Any] | None,
     ) -> None:
+        forward_to_driver()
         rules = AppArgs.model_validate(args).load()
         self.settings = rules.settings
         # checked by the `Authorize` middleware before any body is read

@@ -9,10 +9,12 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
 
+from sidecar.app.logs import FORMAT
 from sidecar.config.loader import load_rules
 from sidecar.config.schema import Settings
 
@@ -27,6 +29,8 @@ def run(config: Sequence[str]) -> int:
     rules = load_rules(list(config))  # bad rules: RuleErrors → exit 2 before anything starts
     s = rules.settings
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if not sys.stderr.isatty():  # Ray colours the forwarded lines' prefixes: not in a file
+        os.environ.setdefault("RAY_COLOR_PREFIX", "0")
     for key, value in serve_environment(s).items():  # read by Serve at import, in every worker
         os.environ.setdefault(key, value)
     import ray
@@ -34,11 +38,10 @@ def run(config: Sequence[str]) -> int:
 
     from sidecar.app.deployments import build_app
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=FORMAT)
+    # log_to_driver: the replicas' `sidecar` log lines (sidecar/app/logs.py) reach this log
     if os.environ.get("RAY_ADDRESS"):
-        ray.init(log_to_driver=False)
+        ray.init(log_to_driver=True)
         where = f"Ray cluster at {os.environ['RAY_ADDRESS']}"
     else:
         # Ray starts its workers at nice 15, which suits batch jobs; here the workers serve
@@ -49,7 +52,7 @@ def run(config: Sequence[str]) -> int:
             include_dashboard=s.ray_dashboard,
             dashboard_host="127.0.0.1",
             dashboard_port=8265,
-            log_to_driver=False,
+            log_to_driver=True,
             _metrics_export_port=s.ray_metrics_port,  # Ray's own metrics, for Prometheus
         )
         where = "embedded local Ray"

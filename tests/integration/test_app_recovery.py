@@ -31,6 +31,14 @@ def test_prometheus_down_at_start_then_up_recovers_without_restart(tmp_path: Pat
             assert down.status_code == 503 and down.json()["shards"][0]["source_up"] is False
             assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
             assert [v for _, v in _metrics(url)["sidecar_source_up"]] == [0.0]
+            # the Scheduler replica's warning reaches `sidecar run`'s own log, naming the rule
+            log = tmp_path / "sidecar.log"
+            wait_until(
+                lambda: "sidecar.scheduler: rule e2e: cannot reach Prometheus" in log.read_text(),
+                30,
+                "the rule's warning in the process log",
+            )
+            assert "\x1b[" not in log.read_text()  # no colour codes in a file
             prometheus = PrometheusServer(tmp_path / "prom", [target.address], port=prom_port)
             try:
                 wait_until(
