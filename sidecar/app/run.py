@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sidecar.app.logs import FORMAT
+from sidecar.app.ports import claim
 from sidecar.config.loader import load_rules
 from sidecar.config.schema import Settings
 
@@ -28,6 +29,8 @@ def run(config: Sequence[str]) -> int:
     """Start everything and block until a stop signal; returns the exit code."""
     rules = load_rules(list(config))  # bad rules: RuleErrors → exit 2 before anything starts
     s = rules.settings
+    logging.basicConfig(level=logging.INFO, format=FORMAT)
+    claim(s.listen_host, s.listen_port, say=log.info)  # a busy port: exit 2 at once
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if not sys.stderr.isatty():  # Ray colours the forwarded lines' prefixes: not in a file
         os.environ.setdefault("RAY_COLOR_PREFIX", "0")
@@ -38,7 +41,6 @@ def run(config: Sequence[str]) -> int:
 
     from sidecar.app.deployments import build_app
 
-    logging.basicConfig(level=logging.INFO, format=FORMAT)
     # log_to_driver: the replicas' `sidecar` log lines (sidecar/app/logs.py) reach this log
     if os.environ.get("RAY_ADDRESS"):
         ray.init(log_to_driver=True)

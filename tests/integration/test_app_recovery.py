@@ -58,3 +58,21 @@ def test_prometheus_down_at_start_then_up_recovers_without_restart(tmp_path: Pat
                 prometheus.close()
     finally:
         target.close()
+
+
+def test_restart_right_after_stop_comes_up(tmp_path: Path) -> None:
+    """The previous run's connections hold the port in TIME_WAIT (Serve's ingress binds
+    without SO_REUSEADDR): the new run waits them out instead of failing to start."""
+    port = free_port()
+    prom = f"http://127.0.0.1:{free_port()}"
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    with running_sidecar(first, prom, port, wait_ready=False) as (url, _, _):
+        wait_until(lambda: requests.get(f"{url}/healthz", timeout=2).ok, 180, "first run")
+        for _ in range(20):  # the server closes these: its ends stay in TIME_WAIT
+            requests.get(f"{url}/healthz", headers={"Connection": "close"}, timeout=5)
+    with running_sidecar(second, prom, port, wait_ready=False) as (url, _, proc):
+        wait_until(lambda: requests.get(f"{url}/healthz", timeout=2).ok, 180, "second run")
+        assert proc.alive()
+        assert "TIME_WAIT" in (second / "sidecar.log").read_text()
