@@ -31,7 +31,9 @@ def _binds(host: str, port: int) -> bool:
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 return False
-            raise ConfigError(f"settings.listen_port: cannot bind {host}:{port}: {exc.strerror}")
+            raise ConfigError(
+                f"settings.listen_port: cannot bind {host}:{port}: {exc.strerror}"
+            ) from None
     return True
 
 

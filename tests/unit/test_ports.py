@@ -48,7 +48,7 @@ def test_states(listener: int) -> None:
 
 def test_a_listener_is_an_error_at_once_naming_the_port(listener: int) -> None:
     with pytest.raises(ConfigError, match=f"127.0.0.1:{listener} is in use"):
-        claim(LOOPBACK, listener, sleep=pytest.fail)
+        claim(LOOPBACK, listener, sleep=lambda _: pytest.fail("a listener is not waited for"))
 
 
 def test_time_wait_is_waited_out_then_reported() -> None:
