@@ -73,6 +73,14 @@ def join_frames(by_column: Mapping[str, list[Frame]], on: tuple[str, ...]) -> li
 class _SeriesMemo:
     watermark: float = -math.inf
     last_seen: float = 0.0
+    lowest: float = math.inf  # the least value the series has shown
+
+    def floor(self, lower: float | None) -> float | None:
+        """An expected lower bound kept within what the series can be: never below zero
+        for a series that has never gone below zero (a rate, a count, `up`)."""
+        if lower is None or self.lowest < 0:
+            return lower
+        return max(lower, 0.0)
 
 
 @dataclass
@@ -263,6 +271,9 @@ class Engine:
             if not new.any():
                 continue
             fresh = Frame(f.key, f.t[new], f.X[new], f.columns)
+            finite = fresh.X[np.isfinite(fresh.X)]
+            if finite.size:
+                memo.lowest = min(memo.lowest, float(finite.min()))
             verdicts = mon.update_frame(fresh)
             v, t = verdicts[-1], float(fresh.t[-1])
             memo.watermark = t
@@ -274,7 +285,7 @@ class Engine:
                 f.key.labels,
                 v.score.driver or f.columns[0],
                 v.score.value,
-                exp[0] if exp else None,
+                memo.floor(exp[0]) if exp else None,
                 exp[1] if exp else None,
                 v.anomalous,
                 t,
@@ -327,18 +338,21 @@ class Engine:
                 if ch not in keys:
                     continue
                 warm = bool(s.warm[ch])
+                memo = st.memo[keys[ch]]
+                if math.isfinite(x[ch]):
+                    memo.lowest = min(memo.lowest, float(x[ch]))
                 st.points[keys[ch]] = AnomalyPoint(
                     r.name,
                     labels[ch],
                     metric[ch],
                     float(s.value[ch]),
-                    float(s.lower[ch]) if warm else None,
+                    memo.floor(float(s.lower[ch])) if warm else None,
                     float(s.upper[ch]) if warm else None,
                     bool(anomalous[ch]),
                     t,
                     float(x[ch]),
                 )
-                st.memo[keys[ch]].watermark = t
+                memo.watermark = t
 
     def _drop_detector_series(self, st: _DetectorState, key: SeriesKey) -> None:
         st.points.pop(key, None)

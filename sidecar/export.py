@@ -53,9 +53,24 @@ def _gauge(name: str, labels: Sequence[str]) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, METRICS[name], labels=list(labels))
 
 
+OWN_LABELS = frozenset({"rule", "metric", "bound"})
+"""Labels the sidecar sets on a series' metrics; the series' own are kept as `exported_*`."""
+
+
 def _series_labels(rule: str, labels: tuple[tuple[str, str], ...]) -> tuple[list[str], list[str]]:
-    names = ["rule"] + [k for k, _ in labels if k != "rule"]
-    values = [rule] + [v for k, v in labels if k != "rule"]
+    """`rule` first, then the series' labels, those the sidecar sets itself renamed to
+    `exported_<name>` as Prometheus does on a clash (repeatedly, if that one is taken too)."""
+    taken = {k for k, _ in labels} | OWN_LABELS
+    names, values = ["rule"], [rule]
+    for name, v in labels:
+        if name in OWN_LABELS:
+            renamed = f"exported_{name}"
+            while renamed in taken:
+                renamed = f"exported_{renamed}"
+            taken.add(renamed)
+            name = renamed  # noqa: PLW2901 (the series' label under its new name)
+        names.append(name)
+        values.append(v)
     return names, values
 
 

@@ -171,7 +171,8 @@ class WebhookSink:
 
 
 class PrometheusServer:
-    """The real `prometheus` binary scraping the given targets every `scrape_interval`."""
+    """The real `prometheus` binary scraping the given targets every `scrape_interval`, and
+    `sidecars` in a job with `honor_labels: true`, as the shipped configuration does."""
 
     def __init__(
         self,
@@ -181,6 +182,7 @@ class PrometheusServer:
         scrape_interval: str = "1s",
         job: str = "rig",
         port: int | None = None,
+        sidecars: Iterable[str] = (),
     ) -> None:
         self.port = free_port() if port is None else port
         self.job = job
@@ -195,6 +197,14 @@ class PrometheusServer:
             f"  - job_name: {job}\n"
             "    static_configs:\n"
             f"      - targets: {json.dumps(list(targets))}\n"
+            + (  # as deploy/prometheus/prometheus.yml scrapes the sidecar
+                "  - job_name: sidecar\n"
+                "    honor_labels: true\n"
+                "    static_configs:\n"
+                f"      - targets: {json.dumps(list(sidecars))}\n"
+                if sidecars
+                else ""
+            )
         )
         self.process = ManagedProcess(
             [

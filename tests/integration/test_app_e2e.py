@@ -140,7 +140,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     driver = threading.Thread(target=_drive, args=(target, stop, jump), daemon=True)
     driver.start()
     port, ray_port = free_port(), free_port()
-    prometheus = PrometheusServer(tmp / "prom", [target.address, f"127.0.0.1:{port}"])
+    prometheus = PrometheusServer(tmp / "prom", [target.address], sidecars=[f"127.0.0.1:{port}"])
     try:
         with running_sidecar(tmp, prometheus.url, port, dashboard=True, ray_port=ray_port) as (
             url,
@@ -187,6 +187,13 @@ def test_anomaly_reaches_prometheus_for_the_series_that_jumped(stack: Stack) -> 
         for r in stack.prometheus.instant('max_over_time(sidecar_anomaly_score{rule="e2e"}[2m])')
     }
     assert peak["b"] > 0.9 and peak["a"] < peak["b"]
+    # through Prometheus the series keeps its own job and instance (honor_labels: true)
+    [scored] = stack.prometheus.instant('sidecar_anomaly_score{rule="e2e", series="b"}')
+    assert scored["metric"]["job"] == "rig"
+    assert scored["metric"]["instance"] == stack.target.address
+    assert not any(k.startswith("exported_") for k in scored["metric"])
+    [own] = stack.prometheus.instant('sidecar_rule_series{rule="e2e"}')
+    assert own["metric"]["job"] == "sidecar"  # its own metrics carry the scrape's job
     # the exported expected range explains the jump: 60 is far above it
     upper = {
         lab["series"]: v
