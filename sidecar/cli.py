@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--online",
         action="store_true",
-        help="also send every query to Prometheus' /api/v1/query and report its parse errors",
+        help="also run every query as the scheduler does (a range query) and report what "
+        "Prometheus rejects; exit 1 if it cannot be reached",
     )
     check.add_argument(
         "--prometheus-url",
@@ -183,10 +184,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         problems = _check_online(rules, url)
         if problems is None:
             print(
-                f"sidecar: warning: Prometheus at {url} is unreachable; online checks skipped",
+                f"sidecar: Prometheus at {url} is unreachable: online checks not done",
                 file=sys.stderr,
             )
-        elif problems:
+            return EXIT_FAILURE
+        if problems:
             for err in problems:
                 print(err, file=sys.stderr)
             print(f"{len(problems)} error(s)", file=sys.stderr)
@@ -282,38 +284,44 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _check_online(rules: Rules, url: str) -> list[RuleError] | None:
-    """Errors Prometheus reports for each query, or None if Prometheus cannot be reached."""
+    """What Prometheus says of each query run as the scheduler runs it (a range query over
+    the last few steps), or None if Prometheus cannot be reached."""
     from sidecar.clock import SystemClock
-    from sidecar.errors import QueryError, SourceUnavailable
+    from sidecar.errors import BadResponse, QueryError, SourceUnavailable
     from sidecar.sources.prometheus import PrometheusSource
 
     now = SystemClock().now()
     problems: list[RuleError] = []
     with PrometheusSource(url, timeout=rules.settings.query_timeout, retries=0) as source:
-        for name, queries in _queries_of(rules):
+        for name, step, queries in _queries_of(rules):
             for query in queries:
                 try:
-                    source.query(query, at=now)
+                    source.query_range(query, now - 5 * step, now, step)
                 except QueryError as exc:
-                    if exc.error_type == "bad_data":
-                        problems.append(
-                            RuleError(
-                                rules.locations[name], name, f"Prometheus rejects the query: {exc}"
-                            )
+                    verb = "rejects" if exc.error_type == "bad_data" else "cannot run"
+                    problems.append(
+                        RuleError(
+                            rules.locations[name], name, f"Prometheus {verb} the query: {exc}"
                         )
+                    )
+                except BadResponse as exc:
+                    problems.append(
+                        RuleError(rules.locations[name], name, f"unexpected answer: {exc}")
+                    )
                 except SourceUnavailable:
                     return None
     return problems
 
 
-def _queries_of(rules: Rules) -> list[tuple[str, list[str]]]:
-    """Every PromQL expression of every rule, by rule name."""
-    out: list[tuple[str, list[str]]] = []
+def _queries_of(rules: Rules) -> list[tuple[str, float, list[str]]]:
+    """Every PromQL expression of every rule, by rule name, with the rule's step."""
+    out: list[tuple[str, float, list[str]]] = []
     for d in rules.detectors:
-        out.append((d.name, [d.query] if d.query is not None else list((d.queries or {}).values())))
+        queries = [d.query] if d.query is not None else list((d.queries or {}).values())
+        out.append((d.name, d.step, queries))
     for f in rules.forecasts:
         extra = f.scaling.current_replicas_query if f.scaling else None
-        out.append((f.name, [f.query] + ([extra] if extra else [])))
+        out.append((f.name, f.step, [f.query] + ([extra] if extra else [])))
     return out
 
 

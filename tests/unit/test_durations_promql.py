@@ -47,12 +47,31 @@ def test_invalid_durations(text: str) -> None:
         "up # a comment with an unbalanced ( bracket",
         "sum(rate(x[5m:1m]))",
         '{__name__=~"job:.*"}',
-        "`raw ( string` == bool 1",
         r'up{a="escaped \" quote ("}',
+        "up > bool 1",
+        "-(up)",
+        "absent(up)",
     ],
 )
-def test_balanced_promql(query: str) -> None:
+def test_valid_instant_vector_queries(query: str) -> None:
     assert check_promql(query) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("sum by handler rate(x[5m])", "invalid promql query"),
+        ("rate(up[5x])", "bad number or duration syntax: 5x"),
+        ("ratee(up[5m])", "unknown function with name 'ratee'"),
+        ("up[5m]", "the query gives a matrix; a rule needs an instant vector"),
+        ('"hello"', "the query gives a string; a rule needs an instant vector"),
+        ("scalar(up)", "the query gives a scalar; a rule needs an instant vector"),
+        ("rate(x[5m])[1h:1m]", "the query gives a matrix; a rule needs an instant vector"),
+    ],
+)
+def test_prometheus_grammar_and_result_type(query: str, message: str) -> None:
+    problem = check_promql(query)
+    assert problem is not None and problem.startswith(message)
 
 
 @pytest.mark.parametrize(
