@@ -34,6 +34,9 @@ from sidecar.types import Frame, SeriesKey
 
 __all__ = ["Engine", "QueryPlan", "join_frames"]
 
+ERROR_KINDS = ("timeout", "source_unavailable", "query_error", "bad_response", "rule")
+"""What `sidecar_errors_total{kind}` counts for a shard: the Prometheus failure kinds of a
+rule's query, and `rule` for a rule whose own run raised."""
 STALE_STEPS = 10  # a series unseen for this many steps (and 3 intervals) is dropped
 
 
@@ -121,7 +124,8 @@ class Engine:
         self._detectors = {r.name: _DetectorState(r) for r in rules.detectors if r.enabled}
         self._forecasts = {r.name: _ForecastState(r) for r in rules.forecasts if r.enabled}
         self._health: dict[str, RuleHealth] = {}
-        self._errors: dict[str, int] = {}
+        # every kind from the start, at 0, as exporters ship counters (rate() needs the 0)
+        self._errors: dict[str, int] = dict.fromkeys(ERROR_KINDS, 0)
         self._nonfinite: dict[str, int] = {}  # samples Prometheus answered NaN or ±Inf, by rule
         # (rule, query, series) → (time of the last sample counted, when it was seen)
         self._counted: dict[tuple[str, str, SeriesKey], tuple[float, float]] = {}

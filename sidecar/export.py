@@ -44,7 +44,8 @@ METRICS = {
     "sidecar_rules_last_reload_successful": "1 if the last rule reload succeeded.",
     "sidecar_rules_last_reload_success_timestamp_seconds": "When the rules last loaded successfully.",
     "sidecar_tick_duration_seconds": "Duration of the scheduler's last tick.",
-    "sidecar_ticks_skipped": "Ticks skipped because the previous one overran its interval.",
+    "sidecar_ticks_skipped": "Ticks skipped because the previous one overran its interval, "
+    "since start.",
     "sidecar_snapshot_timestamp_seconds": "When the exported snapshot was taken.",
 }
 
@@ -98,6 +99,9 @@ class SnapshotCollector(Collector):
             "sidecar_nonfinite_samples",
             METRICS["sidecar_nonfinite_samples"],
             labels=["rule", "shard"],
+        )
+        skipped = CounterMetricFamily(
+            "sidecar_ticks_skipped", METRICS["sidecar_ticks_skipped"], labels=["shard"]
         )
         for snap in self.snapshots:
             for rule, count in snap.nonfinite_samples_total:
@@ -188,7 +192,7 @@ class SnapshotCollector(Collector):
                 )
             if snap.tick_duration_s is not None:
                 add("sidecar_tick_duration_seconds", ["shard"], shard, snap.tick_duration_s)
-                add("sidecar_ticks_skipped", ["shard"], shard, float(snap.ticks_skipped_total))
+                skipped.add_metric(shard, float(snap.ticks_skipped_total))
             if snap.taken_at:
                 add("sidecar_snapshot_timestamp_seconds", ["shard"], shard, snap.taken_at)
         # one family per metric name: merge label-set variants (exposition needs one TYPE line)
@@ -201,8 +205,9 @@ class SnapshotCollector(Collector):
         yield from merged.values()
         if errors.samples:
             yield errors
-        if nonfinite.samples:
-            yield nonfinite
+        for counter in (nonfinite, skipped):
+            if counter.samples:
+                yield counter
 
 
 def render(snapshots: Iterable[Snapshot], accept: str = "") -> tuple[bytes, str]:

@@ -58,3 +58,14 @@ def test_nonfinite_samples_are_counted_once_and_verdicts_expire(tmp_path: Path) 
     assert snap.anomalies == ()  # the verdict expired: no number for STALE_STEPS steps
     text = render([snap])[0].decode()
     assert 'sidecar_nonfinite_samples_total{rule="cpu",shard=""} 14.0' in text
+
+
+def test_counters_exist_at_zero_from_the_first_tick(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES)
+    engine = Engine(load_rules([path]), interval=60.0)
+    snap = engine.step({}, 1_700_000_000.0)
+    text = render([snap])[0].decode()
+    for kind in ("timeout", "source_unavailable", "query_error", "bad_response", "rule"):
+        assert f'sidecar_errors_total{{kind="{kind}",shard=""}} 0.0' in text
+    assert 'sidecar_nonfinite_samples_total{rule="cpu",shard=""} 0.0' in text
