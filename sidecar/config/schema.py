@@ -7,6 +7,7 @@ which rules/README.md's reference is generated (`python -m sidecar.config.refere
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -25,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from sidecar.config.durations import Duration, PositiveDuration
+from sidecar.config.durations import Duration, PositiveDuration, format_duration
 from sidecar.config.promql import check_promql
 
 __all__ = [
@@ -468,6 +469,19 @@ class ForecastRule(_Strict):
     @classmethod
     def _check_query(cls, value: str) -> str:
         return _promql(value)
+
+    @model_validator(mode="after")
+    def _horizon_in_steps(self) -> ForecastRule:
+        from sidecar.forecast.conformal import MAX_HORIZON  # numpy: only when forecasts exist
+
+        steps = math.ceil(self.horizon / self.step)
+        if steps > MAX_HORIZON:
+            raise PydanticCustomError(
+                "horizon",
+                "horizon is {steps} steps of {step}, more than {most}: use a longer step",
+                {"steps": steps, "step": format_duration(self.step), "most": MAX_HORIZON},
+            )
+        return self
 
 
 # ---------------------------------------------------------------------------------------

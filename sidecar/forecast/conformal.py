@@ -28,10 +28,13 @@ from sidecar.errors import NotFittedError
 from sidecar.forecast.models import PointModel, median_step
 from sidecar.types import Forecast
 
-__all__ = ["SCALES", "ConformalForecaster"]
+__all__ = ["MAX_HORIZON", "SCALES", "ConformalForecaster"]
 
 Array = NDArray[np.float64]
 SCALES = ("absolute", "relative")
+MAX_HORIZON = 2016
+"""Steps ahead a forecaster keeps errors for at most (a week of 5-minute samples): its
+pending forecasts take max_horizon² floats (32 MB here)."""
 RELATIVE_OFFSET = 0.1
 """Relative errors divide by |forecast| + this fraction of the mean |y| (near-zero safe)."""
 
@@ -49,6 +52,8 @@ class ConformalForecaster:
     ) -> None:
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+        if not 1 <= max_horizon <= MAX_HORIZON:
+            raise ValueError(f"max_horizon must be 1..{MAX_HORIZON} steps, got {max_horizon}")
         self.model = model
         self.max_horizon = max_horizon
         self.memory = memory

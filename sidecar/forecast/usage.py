@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from sidecar.config.schema import ScalingPolicy
 from sidecar.forecast.auto import AutoForecaster
+from sidecar.forecast.conformal import MAX_HORIZON
 from sidecar.forecast.models import median_step
 from sidecar.forecast.scaling import recommend
 from sidecar.types import Forecast, Recommendation
@@ -72,7 +73,7 @@ def advise(
     if history is not None and len(history[0]) >= 20:
         t, y = np.asarray(history[0], dtype=np.float64), np.asarray(history[1], dtype=np.float64)
         step = median_step(t)
-        h = max(1, math.ceil(horizon / step))
+        h = min(max(1, math.ceil(horizon / step)), MAX_HORIZON)  # a fine step: as far as kept
         fc = AutoForecaster(horizon=h).fit(t, y).forecast(h, level)
         basis += f"; history of {len(t)} samples forecast with {fc.model}"
     rec, _ = recommend(fc, policy, load_now, now, current=current)

@@ -19,6 +19,7 @@ from sidecar.config.durations import format_duration, parse_duration
 from sidecar.config.schema import ForecastRule
 from sidecar.errors import InputError
 from sidecar.forecast.auto import AutoForecaster
+from sidecar.forecast.conformal import MAX_HORIZON
 from sidecar.forecast.models import median_step
 from sidecar.progress import progress
 from sidecar.replay.rule_choice import pick_rule
@@ -111,6 +112,13 @@ def forecast_csv(
     step = median_step(t)
     horizon = settings.horizon.to_rows(step)
     n_every = every.to_rows(step)
+    if horizon > MAX_HORIZON:
+        raise InputError(
+            name,
+            None,
+            f"--horizon {settings.horizon} is {horizon} rows, more than {MAX_HORIZON}: "
+            "forecast a series resampled to a coarser step",
+        )
     if horizon < 1 or n_every < 1:
         raise InputError(
             name,

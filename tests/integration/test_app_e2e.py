@@ -401,6 +401,20 @@ def test_odd_but_valid_input_is_answered(stack: Stack) -> None:
     )
     assert r.status_code == 200, r.text
     assert r.json()["replicas"] == 7
+    # a one-second history and a two-hour horizon: forecast as far as the model keeps errors
+    history = [{"timestamp": 1_700_000_000 + i, "value": 5.0 + i % 3} for i in range(60)]
+    r = requests.post(
+        f"{stack.url}/scaling",
+        json={
+            "usage_patterns": {"request_rate": 5.0},
+            "capacity_per_replica": 1.0,
+            "history": history,
+            "horizon_seconds": 7200,
+        },
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text
+    assert len(r.json()["forecast"]["mean"]) == 2016
     r = _post_raw(f"{stack.url}/salience", b'{"features":[{"type":"a","\\udfff":1}]}')
     assert r.status_code == 200, r.text
     assert r.json()["results"][0]["unknown_keys"] == ["\ufffd"]

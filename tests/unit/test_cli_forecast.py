@@ -60,10 +60,16 @@ def test_no_look_ahead_a_truncated_file_gives_identical_forecasts(tmp_path: Path
         ("timestamp,value\n1,1\n", ["--warmup", "50"], "only 1 rows"),
         ("timestamp,value\n1,1\n2,x\n", ["--warmup", "10"], "in.csv:3: value 'x' is not a number"),
         ("timestamp,value\n1,1\n", ["--warmup", "3"], "--warmup must be at least 10"),
+        (
+            "timestamp,value\n" + "".join(f"{i},1\n" for i in range(30)),
+            ["--warmup", "10", "--horizon", "1h"],
+            "--horizon 1h is 3600 rows, more than 2016",
+        ),
     ],
 )
 def test_bad_input_exits_2(tmp_path: Path, content: str, args: list[str], message: str) -> None:
     src = tmp_path / "in.csv"
     src.write_text(content)
     done = run_cli("forecast", str(src), "-o", str(tmp_path / "o.csv"), "--horizon", "3", *args)
+    assert not (tmp_path / "o.csv").exists()
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr

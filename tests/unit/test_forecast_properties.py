@@ -143,7 +143,7 @@ def csv_text(draw: st.DrawFn) -> str:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     text=csv_text(),
-    horizon=st.sampled_from(["1", "12", "400", "5m", "1h", "1d", "0", "1s"]),
+    horizon=st.sampled_from(["1", "12", "400", "3000", "5m", "1h", "1d", "0", "1s"]),
     every=st.sampled_from(["1", "7", "1h", "30s"]),
     warmup=st.sampled_from(["10", "100", "1000", "1h", "2d", "9"]),
     model=st.sampled_from(MODELS),
