@@ -10,7 +10,7 @@ from typing import Any
 from sidecar.clock import SystemClock
 from sidecar.config.schema import SalienceSettings
 from sidecar.salience.alertmanager import WebhookPayload
-from sidecar.salience.book import AlertBook, FeedbackLabel
+from sidecar.salience.book import AlertBook, FeedbackLabel, Placed
 from sidecar.snapshot import AlertPoint, AnomalyPoint, Snapshot
 
 __all__ = ["AlertDeskCore", "anomaly_index"]
@@ -65,19 +65,31 @@ class AlertDeskCore:
 
     def ranked(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The firing alerts (the `limit` most salient), most salient first, with reasons."""
+        now, order = self.order(limit)
+        return self.present(order, now)
+
+    def order(self, limit: int | None = None) -> tuple[float, list[Placed]]:
+        """The part of a ranking that reads the book (the owner holds its lock for it)."""
         now = self.clock.now()
-        return [
-            {
-                "fingerprint": r.fingerprint,
-                "alertname": r.alertname,
-                "salience": round(r.salience, 4),
-                "reasons": list(r.reasons),
-                "labels": r.labels,
-                "startsAt": r.starts,
-                "episode": r.episode,
-            }
-            for r in self.book.ranked(now, limit=limit)
-        ]
+        return now, self.book.order(now, limit)
+
+    def present(self, order: list[Placed], now: float) -> list[dict[str, Any]]:
+        """The ranking's JSON with reasons; reads no book state (runs unlocked)."""
+        out = []
+        for placed in order:
+            r = self.book.explain(placed, now)
+            out.append(
+                {
+                    "fingerprint": r.fingerprint,
+                    "alertname": r.alertname,
+                    "salience": round(r.salience, 4),
+                    "reasons": list(r.reasons),
+                    "labels": r.labels,
+                    "startsAt": r.starts,
+                    "episode": r.episode,
+                }
+            )
+        return out
 
     def snapshot(self) -> Snapshot:
         now = self.clock.now()

@@ -117,7 +117,9 @@ class AlertOwner:
 
     async def ranked(self, limit: int | None = None) -> list[dict[str, Any]]:
         async with self._lock:
-            return await asyncio.to_thread(self.core.ranked, limit)
+            now, order = await asyncio.to_thread(self.core.order, limit)
+        # the reasons and the JSON need no book state: webhooks go on meanwhile
+        return await asyncio.to_thread(self.core.present, order, now)
 
     async def snapshot(self) -> Snapshot:
         async with self._lock:

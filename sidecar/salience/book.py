@@ -18,6 +18,7 @@ and feedback. History older than `history` is deleted (bounded size).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import json
 import math
 import sqlite3
@@ -32,7 +33,7 @@ from sidecar.salience.alertmanager import Alert, WebhookPayload
 from sidecar.salience.identity import Identity, identify
 from sidecar.salience.scorer import AlertContext, Salience, SalienceScorer, Signal
 
-__all__ = ["AlertBook", "FeedbackLabel", "RankedAlert"]
+__all__ = ["AlertBook", "FeedbackLabel", "Placed", "RankedAlert"]
 
 FeedbackLabel = Literal["actionable", "noise"]
 DAY = 86400.0
@@ -80,6 +81,15 @@ class RankedAlert:
     labels: dict[str, str]
     starts: float
     episode: int
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A ranked alert without reasons, with the cached signals its reasons come from."""
+
+    alert: RankedAlert
+    static: list[Signal]
+    ctx: AlertContext
 
 
 @dataclass
@@ -328,6 +338,12 @@ class AlertBook:
     ) -> list[RankedAlert]:
         """Every firing alert once (the first `limit`), most salient first; reasons are
         worked out only for the alerts returned, and only if asked."""
+        order = self.order(now, limit)
+        return [self.explain(e, now) if reasons else e.alert for e in order]
+
+    def order(self, now: float, limit: int | None = None) -> list[Placed]:
+        """The ranking without reasons (the first `limit`), and what `explain` needs to give
+        them later: that part reads no book state, so the owner may run it unlocked."""
         if not self.firing:
             return []
         episodes = self._refresh(now)
@@ -348,24 +364,18 @@ class AlertBook:
         out = []
         for neg, starts, fp in order[:limit]:
             f = self.firing[fp]
-            value = -neg
-            why: tuple[str, ...] = ()
-            if reasons:
-                static, ctx, _ = self._static[fp]
-                sal = self.scorer.combine(static + self.scorer.time_signals(ctx, now - starts))
-                value, why = sal.value, sal.reasons
-            out.append(
-                RankedAlert(
-                    fp,
-                    f.labels.get("alertname", ""),
-                    value,
-                    why,
-                    f.labels,
-                    starts,
-                    episodes[1][fp],
-                )
+            static, ctx, _ = self._static[fp]  # replaced, never mutated, when recomputed
+            alert = RankedAlert(
+                fp, f.labels.get("alertname", ""), -neg, (), f.labels, starts, episodes[1][fp]
             )
+            out.append(Placed(alert, static, ctx))
         return out
+
+    def explain(self, placed: Placed, now: float) -> RankedAlert:
+        """`placed` with its salience's reasons (pure: the scorer and the placed values)."""
+        static, ctx = placed.static, placed.ctx
+        sal = self.scorer.combine(static + self.scorer.time_signals(ctx, now - placed.alert.starts))
+        return dataclasses.replace(placed.alert, salience=sal.value, reasons=sal.reasons)
 
     def salience_of(self, fingerprint: str, now: float) -> Salience | None:
         """The salience of one firing alert, or None if it is not firing."""
