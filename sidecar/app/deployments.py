@@ -71,8 +71,9 @@ class Scheduler:
     async def tick(self) -> Snapshot:
         return await self.core.tick()
 
-    async def reload(self) -> bool:
-        return await asyncio.to_thread(self.core.reload)
+    async def reload(self) -> dict[str, Any]:
+        ok = await asyncio.to_thread(self.core.reload)
+        return {"shard": self.core.shard, "reloaded": ok, "errors": self.core.reload_errors}
 
     async def status(self) -> dict[str, Any]:
         return self.core.status()
@@ -304,9 +305,10 @@ class Ingress:
 
     @api.post("/-/reload")
     async def reload(self) -> dict[str, Any]:
-        """Re-read the rule files on every shard now (as SIGHUP does)."""
+        """Re-read the rule files on every shard now (SIGHUP calls this); a failed reload
+        keeps the old rules and lists its errors per shard."""
         results = await asyncio.gather(*(h.reload.remote() for h in self.schedulers))
-        return {"reloaded": all(results), "shards": list(results)}
+        return {"reloaded": all(r["reloaded"] for r in results), "shards": list(results)}
 
 
 def build_app(args: dict[str, Any] | None = None) -> Any:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from sidecar.errors import ConfigError
 
-__all__ = ["PortState", "claim", "port_state"]
+__all__ = ["PortState", "claim", "client_host", "port_state"]
 
 PortState = Literal["free", "time_wait", "in_use"]
 TIME_WAIT_S = 65.0
@@ -37,10 +37,14 @@ def _binds(host: str, port: int) -> bool:
     return True
 
 
+def client_host(listen_host: str) -> str:
+    """Where a client on this host reaches a listener bound to `listen_host`."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(listen_host, listen_host)
+
+
 def _listening(host: str, port: int) -> bool:
-    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     try:
-        with socket.create_connection((target, port), timeout=1.0):
+        with socket.create_connection((client_host(host), port), timeout=1.0):
             return True
     except OSError:
         return False

@@ -5,17 +5,19 @@ SIGINT/SIGTERM stop Serve and Ray; SIGHUP re-reads the rule files on every shard
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import socket
 import sys
 import threading
+import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
 from sidecar.app.logs import FORMAT
-from sidecar.app.ports import claim
+from sidecar.app.ports import claim, client_host
 from sidecar.config.loader import load_rules
 from sidecar.config.schema import Settings
 
@@ -29,8 +31,8 @@ def run(config: Sequence[str]) -> int:
     """Start everything and block until a stop signal; returns the exit code."""
     rules = load_rules(list(config))  # bad rules: RuleErrors → exit 2 before anything starts
     s = rules.settings
-    logging.basicConfig(level=logging.INFO, format=FORMAT)
-    claim(s.listen_host, s.listen_port, say=log.info)  # a busy port: exit 2 at once
+    # a busy port: exit 2 at once (before logging is set up: Ray's import reconfigures it)
+    claim(s.listen_host, s.listen_port, say=lambda m: print(f"sidecar: {m}", file=sys.stderr))
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if not sys.stderr.isatty():  # Ray colours the forwarded lines' prefixes: not in a file
         os.environ.setdefault("RAY_COLOR_PREFIX", "0")
@@ -41,6 +43,18 @@ def run(config: Sequence[str]) -> int:
 
     from sidecar.app.deployments import build_app
 
+    logging.basicConfig(level=logging.INFO, format=FORMAT)
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: Any) -> None:
+        log.info("signal %d: shutting down", signum)
+        stop.set()
+
+    def _reload(signum: int, frame: Any) -> None:
+        threading.Thread(target=_reload_all, args=(s,), daemon=True).start()
+
+    # SIGHUP's default would kill the process while Ray and Serve start: handle it first
+    signal.signal(signal.SIGHUP, _reload)
     # log_to_driver: the replicas' `sidecar` log lines (sidecar/app/logs.py) reach this log
     if os.environ.get("RAY_ADDRESS"):
         ray.init(log_to_driver=True)
@@ -58,6 +72,9 @@ def run(config: Sequence[str]) -> int:
             _metrics_export_port=s.ray_metrics_port,  # Ray's own metrics, for Prometheus
         )
         where = "embedded local Ray"
+    # after ray.init, which sets a SIGTERM handler of its own
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     # In direct mode the ingress replica itself takes listen_port; Serve's proxy actor still
     # runs and gets a spare loopback port that nobody is told about.
     proxy_port = s.listen_port if s.http_mode == "proxy" else _spare_port(s.listen_host)
@@ -79,18 +96,6 @@ def run(config: Sequence[str]) -> int:
     )
     if s.ray_dashboard and not os.environ.get("RAY_ADDRESS"):
         log.info("Ray dashboard http://127.0.0.1:8265")
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: Any) -> None:
-        log.info("signal %d: shutting down", signum)
-        stop.set()
-
-    def _reload(signum: int, frame: Any) -> None:
-        threading.Thread(target=_reload_all, args=(s.shards,), daemon=True).start()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGHUP, _reload)
     try:
         while not stop.wait(0.5):
             pass
@@ -130,10 +135,22 @@ def _spare_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def _reload_all(shards: int) -> None:
-    from ray import serve
+def _reload_all(s: Settings) -> None:
+    """What SIGHUP does: POST /-/reload on our own port, as an operator would (Serve's
+    handles need an event loop, and the endpoint already says what failed)."""
+    url = f"http://{client_host(s.listen_host)}:{s.listen_port}/-/reload"
+    headers = {"Authorization": f"Bearer {s.webhook_token}"} if s.webhook_token else {}
+    request = urllib.request.Request(url, data=b"", method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = json.loads(response.read())
+    except (OSError, ValueError) as exc:
+        log.error("SIGHUP: reload failed: %s", exc)
+        return
+    if body.get("reloaded"):
+        log.info("SIGHUP: rules reloaded on every shard")
+        return
+    for shard in body.get("shards", []):
+        for err in shard.get("errors", []):
+            log.error("SIGHUP: reload of shard %s failed (old rules kept): %s", shard["shard"], err)
 
-    for i in range(shards):
-        handle = serve.get_deployment_handle(f"Scheduler{i}", app_name=APP_NAME)
-        ok = handle.reload.remote().result()
-        log.info("reload of shard %d: %s", i, "ok" if ok else "failed (old rules kept)")

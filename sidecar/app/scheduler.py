@@ -69,6 +69,7 @@ class SchedulerCore:
             shard=str(shard), reload_success=True, reload_success_at=self.clock.now()
         )
         self._reload_ok = True
+        self.reload_errors: list[str] = []  # of the last reload, file:line:col: key: message
         self._reload_at: float | None = self.clock.now()
         self._mtimes = self._rule_mtimes()
         self._source_up: bool | None = None
@@ -187,14 +188,17 @@ class SchedulerCore:
             self.reload()
 
     def reload(self) -> bool:
-        """Re-read the rule files; on any error keep the old rules and report it."""
+        """Re-read the rule files; on any error keep the old rules and report it (in the
+        log and in `reload_errors`)."""
         try:
             rules = self.args.load()
         except RuleErrors as exc:
             self._reload_ok = False
+            self.reload_errors = [str(err) for err in exc.errors]
             for err in exc.errors:
                 log.error("rule reload failed: %s", err)
             return False
+        self.reload_errors = []
         self.engine.replace_rules(rules_for_shard(rules, self.shard, self.shards))
         self._reload_ok = True
         self._reload_at = self.clock.now()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import signal
 import sys
 import threading
 import time
@@ -293,6 +294,17 @@ def test_bad_rule_file_on_reload_keeps_the_old_rules(stack: Stack) -> None:
         path.write_text(good.replace("step: 1s", "step: 1 s", 1))
         r = requests.post(f"{stack.url}/-/reload", timeout=30)
         assert r.status_code == 200 and r.json()["reloaded"] is False
+        [shard] = r.json()["shards"]
+        assert shard["reloaded"] is False and "rules.yaml:" in shard["errors"][0]
+        # SIGHUP does what POST /-/reload does, and says why it failed in the process log
+        stack.proc.proc.send_signal(signal.SIGHUP)
+        log = stack.rules_dir.parent / "sidecar.log"
+        wait_until(
+            lambda: "SIGHUP: reload of shard 0 failed (old rules kept): " in log.read_text(),
+            30,
+            "the SIGHUP reload's error in the log",
+        )
+        assert "No event loop running" not in log.read_text()  # the old SIGHUP path
 
         def reload_metric() -> float | None:
             for _, v in _metrics(stack.url).get("sidecar_rules_last_reload_successful", []):
