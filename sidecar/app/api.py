@@ -24,7 +24,8 @@ from sidecar import __version__
 from sidecar.app.auth import Authorize
 from sidecar.config.schema import ThresholdSpec
 from sidecar.detect.observations import score_observations
-from sidecar.salience.events import Event
+from sidecar.forecast.usage import UsageAdvice
+from sidecar.salience.events import Event, EventSalience
 from sidecar.unicode_text import replace_unencodable
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "ScalingRequest",
     "anomaly_response",
     "api",
+    "salience_response",
+    "scaling_response",
 ]
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -162,6 +165,49 @@ def anomaly_response(req: AnomalyRequest, now: float) -> dict[str, Any]:
                     }
                     for k, m in r.metrics.items()
                 },
+            }
+            for r in results
+        ]
+    }
+
+
+def scaling_response(advice: UsageAdvice, unknown_keys: list[str]) -> dict[str, Any]:
+    """The `POST /scaling` answer: the recommendation, how the load was read, the forecast."""
+    rec = advice.recommendation
+    out: dict[str, Any] = {
+        "replicas": rec.replicas,
+        "predictive": rec.predictive,
+        "reactive": rec.reactive,
+        "current": rec.current,
+        "target_utilization": rec.target_utilization,
+        "capacity_per_replica": rec.capacity_per_replica,
+        "load_now": rec.load_now,
+        "load_forecast": rec.load_forecast,
+        "reasons": list(rec.reasons),
+        "basis": advice.basis,
+        "unknown_keys": unknown_keys,
+    }
+    if advice.forecast is not None:
+        fc = advice.forecast
+        out["forecast"] = {
+            "model": fc.model,
+            "level": fc.level,
+            "t": fc.t.tolist(),
+            "mean": fc.mean.tolist(),
+            "lower": fc.lower.tolist(),
+            "upper": fc.upper.tolist(),
+        }
+    return out
+
+
+def salience_response(results: list[EventSalience]) -> dict[str, Any]:
+    """The `POST /salience` answer: one result per event, in input order, with reasons."""
+    return {
+        "results": [
+            {
+                "salience": r.salience.value,
+                "reasons": list(r.salience.reasons),
+                "unknown_keys": list(r.unknown_keys),
             }
             for r in results
         ]

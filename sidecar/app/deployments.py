@@ -27,6 +27,8 @@ from sidecar.app.api import (
     ScalingRequest,
     anomaly_response,
     api,
+    salience_response,
+    scaling_response,
 )
 from sidecar.app.auth import Tokens
 from sidecar.app.logs import forward_to_driver
@@ -201,46 +203,12 @@ class Ingress:
             horizon=req.horizon_seconds,
             history=history,
         )
-        rec = advice.recommendation
-        out: dict[str, Any] = {
-            "replicas": rec.replicas,
-            "predictive": rec.predictive,
-            "reactive": rec.reactive,
-            "current": rec.current,
-            "target_utilization": rec.target_utilization,
-            "capacity_per_replica": rec.capacity_per_replica,
-            "load_now": rec.load_now,
-            "load_forecast": rec.load_forecast,
-            "reasons": list(rec.reasons),
-            "basis": advice.basis,
-            "unknown_keys": extra,
-        }
-        if advice.forecast is not None:
-            fc = advice.forecast
-            out["forecast"] = {
-                "model": fc.model,
-                "level": fc.level,
-                "t": fc.t.tolist(),
-                "mean": fc.mean.tolist(),
-                "lower": fc.lower.tolist(),
-                "upper": fc.upper.tolist(),
-            }
-        return out
+        return scaling_response(advice, extra)
 
     @api.post("/salience")
     async def salience(self, req: SalienceRequest) -> dict[str, Any]:
         """Salience of free-form events, in input order, with reasons."""
-        results = [score_event(e, self.scorer) for e in req.features]
-        return {
-            "results": [
-                {
-                    "salience": r.salience.value,
-                    "reasons": list(r.salience.reasons),
-                    "unknown_keys": list(r.unknown_keys),
-                }
-                for r in results
-            ]
-        }
+        return salience_response([score_event(e, self.scorer) for e in req.features])
 
     @api.post("/alerts")
     async def alerts_webhook(self, payload: WebhookPayload) -> dict[str, Any]:
