@@ -42,7 +42,7 @@ from sidecar.salience.events import score_event
 from sidecar.salience.scorer import SalienceScorer
 from sidecar.snapshot import Snapshot
 
-__all__ = ["AlertDesk", "AlertOwner", "Ingress", "Scheduler", "build_app"]
+__all__ = ["AlertDesk", "AlertOwner", "Ingress", "RemoteAlertOwner", "Scheduler", "build_app"]
 
 log = logging.getLogger("sidecar.app")
 ANOMALY_REFRESH_S = 15.0
@@ -129,6 +129,33 @@ class AlertOwner:
             return await asyncio.to_thread(self.core.snapshot)
 
 
+class RemoteAlertOwner:
+    """The `AlertDesk` deployment behind the same methods as `AlertOwner`, for ingress
+    replicas that share it."""
+
+    def __init__(self, desk: DeploymentHandle[Any]) -> None:
+        # bound once: `handle.method` builds a new handle (options copy) on every access
+        self._ingest_many = desk.options(method_name="ingest_many")
+        self._feedback = desk.options(method_name="feedback")
+        self._ranked = desk.options(method_name="ranked")
+        self._snapshot = desk.options(method_name="snapshot")
+
+    async def ingest_many(self, payloads: list[WebhookPayload]) -> list[int]:
+        result: list[int] = await self._ingest_many.remote(payloads)
+        return result
+
+    async def feedback(self, fingerprint: str, label: str) -> bool:
+        return bool(await self._feedback.remote(fingerprint, label))
+
+    async def ranked(self, limit: int | None = None) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self._ranked.remote(limit)
+        return result
+
+    async def snapshot(self) -> Snapshot:
+        result: Snapshot = await self._snapshot.remote()
+        return result
+
+
 @serve.deployment(num_replicas=1, max_ongoing_requests=100, ray_actor_options={"num_cpus": 0})
 class AlertDesk(AlertOwner):
     """The alert owner as its own deployment, for apps with several ingress replicas."""
@@ -159,19 +186,10 @@ class Ingress:
         self.scorer = SalienceScorer(rules.salience)
         self.schedulers = schedulers
         # `alerts` is None when this is the only ingress replica: it owns the book itself
-        self.alerts = alerts
-        self.owner = AlertOwner(args, schedulers) if alerts is None else None
-        if alerts is not None:
-            # bound once: `handle.method` builds a new handle (options copy) on every access
-            self._ingest_many = alerts.options(method_name="ingest_many")
+        self.owner: AlertOwner | RemoteAlertOwner = (
+            AlertOwner(args, schedulers) if alerts is None else RemoteAlertOwner(alerts)
+        )
         self.clock = SystemClock()
-
-    async def _alerts(self, method: str, *args: Any) -> Any:
-        """Call the alert owner, in this replica or the AlertDesk deployment."""
-        if self.owner is not None:
-            return await getattr(self.owner, method)(*args)
-        assert self.alerts is not None
-        return await getattr(self.alerts, method).remote(*args)
 
     @api.post("/anomaly")
     async def anomaly(self, req: AnomalyRequest) -> dict[str, Any]:
@@ -213,9 +231,9 @@ class Ingress:
     @api.post("/alerts")
     async def alerts_webhook(self, payload: WebhookPayload) -> dict[str, Any]:
         """Alertmanager webhook_config receiver (version 4)."""
-        if self.owner is not None:
+        if isinstance(self.owner, AlertOwner):
             [n] = await self.owner.ingest_many([payload])
-        else:
+        else:  # webhooks arriving together share one hop to the AlertDesk
             n = await self._ingest(payload)
         return {
             "accepted": n,
@@ -228,21 +246,20 @@ class Ingress:
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.0, max_concurrent_batches=2)
     async def _ingest(self, payloads: list[WebhookPayload]) -> list[int]:
         """Webhook bodies arriving together reach the alert desk in one call (one actor hop)."""
-        result: list[int] = await self._ingest_many.remote(payloads)
-        return result
+        return await self.owner.ingest_many(payloads)
 
     @api.get("/alerts/ranked")
     async def alerts_ranked(
         self, limit: int | None = Query(default=None, ge=1, le=100_000)
     ) -> dict[str, Any]:
         """Firing alerts, most salient first, with reasons (the `limit` most salient)."""
-        ranked = await self._alerts("ranked", limit)
+        ranked = await self.owner.ranked(limit)
         return {"alerts": ranked}
 
     @api.post("/alerts/feedback")
     async def alerts_feedback(self, req: FeedbackRequest) -> dict[str, Any]:
         """Mark an alert actionable or noise; spreads cautiously to its template and workload."""
-        ok = await self._alerts("feedback", req.fingerprint, req.label)
+        ok = await self.owner.feedback(req.fingerprint, req.label)
         if not ok:
             raise HTTPException(status_code=404, detail=f"unknown fingerprint {req.fingerprint!r}")
         return {"recorded": True}
@@ -251,7 +268,7 @@ class Ingress:
     async def metrics(self, request: Request) -> Response:
         """Prometheus exposition of every shard's and the alert desk's snapshot."""
         snaps = await asyncio.gather(
-            *(h.snapshot.remote() for h in self.schedulers), self._alerts("snapshot")
+            *(h.snapshot.remote() for h in self.schedulers), self.owner.snapshot()
         )
         body, content_type = render(snaps, request.headers.get("accept", ""))
         return Response(content=body, media_type=content_type)
