@@ -9,6 +9,7 @@ metric families built from the snapshots it was given, and `render` makes a fres
 from __future__ import annotations
 
 import math
+import platform
 from collections.abc import Iterable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry
@@ -16,6 +17,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from sidecar import __version__
 from sidecar.snapshot import Snapshot
 
 __all__ = ["METRICS", "SnapshotCollector", "render"]
@@ -47,6 +49,7 @@ METRICS = {
     "sidecar_ticks_skipped": "Ticks skipped because the previous one overran its interval, "
     "since start.",
     "sidecar_snapshot_timestamp_seconds": "When the exported snapshot was taken.",
+    "sidecar_build_info": "Always 1; the labels say which sidecar and Python run.",
 }
 
 
@@ -203,11 +206,21 @@ class SnapshotCollector(Collector):
             else:
                 merged[name] = fam
         yield from merged.values()
+        yield _build_info()
         if errors.samples:
             yield errors
         for counter in (nonfinite, skipped):
             if counter.samples:
                 yield counter
+
+
+def _build_info() -> GaugeMetricFamily:
+    """`sidecar_build_info{version,python} 1`, as exporters ship their build info."""
+    fam = GaugeMetricFamily(
+        "sidecar_build_info", METRICS["sidecar_build_info"], labels=["version", "python"]
+    )
+    fam.add_metric([__version__, platform.python_version()], 1.0)
+    return fam
 
 
 def render(snapshots: Iterable[Snapshot], accept: str = "") -> tuple[bytes, str]:

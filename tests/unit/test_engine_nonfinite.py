@@ -3,10 +3,12 @@ whose series stops giving numbers expires instead of staying at its last value."
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import numpy as np
 
+from sidecar import __version__
 from sidecar.config.loader import load_rules
 from sidecar.engine import STALE_STEPS, Engine
 from sidecar.export import render
@@ -69,3 +71,7 @@ def test_counters_exist_at_zero_from_the_first_tick(tmp_path: Path) -> None:
     for kind in ("timeout", "source_unavailable", "query_error", "bad_response", "rule"):
         assert f'sidecar_errors_total{{kind="{kind}",shard=""}} 0.0' in text
     assert 'sidecar_nonfinite_samples_total{rule="cpu",shard=""} 0.0' in text
+    assert (
+        f'sidecar_build_info{{python="{platform.python_version()}",version="{__version__}"}} 1.0'
+        in text
+    )
