@@ -97,7 +97,9 @@ def main() -> None:
                 top = median_get(f"{url}/alerts/ranked?limit=100")
                 metrics = median_get(f"{url}/metrics")
                 health = median_get(f"{url}/healthz")
-                repeats = [body([storm[rng.randrange(size)] for _ in range(10)]) for _ in range(300)]
+                repeats = [
+                    body([storm[rng.randrange(size)] for _ in range(10)]) for _ in range(300)
+                ]
                 rate, alone = webhooks(url, repeats)
                 stop = threading.Event()
 

@@ -96,7 +96,9 @@ def per_file(tmp: Path) -> None:
                 csv.writer(fout).writerows(row[:2] for row in csv.reader(fin))
         rows, speed = _score_speed(src, tmp / "out.csv")
         speeds.append(speed)
-        print(f"  {path.parent.name[:28]:<28} {path.name:<18} {rows:>7} rows {speed:>9,.0f} rows/CPU-s")
+        print(
+            f"  {path.parent.name[:28]:<28} {path.name:<18} {rows:>7} rows {speed:>9,.0f} rows/CPU-s"
+        )
     print(f"per file: min {min(speeds):,.0f}, median {float(np.median(speeds)):,.0f} rows/CPU-s")
 
 

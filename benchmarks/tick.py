@@ -50,12 +50,16 @@ def run(n: int, workdir: Path) -> None:
     threading.Thread(target=drive, daemon=True).start()
     port = free_port()
     server, thread = start_http_server(port, addr=LOOPBACK, registry=registry)
-    prom = PrometheusServer(workdir / f"prom{n}", [f"{LOOPBACK}:{port}"], scrape_interval="5s",
-                            job="bench")
+    prom = PrometheusServer(
+        workdir / f"prom{n}", [f"{LOOPBACK}:{port}"], scrape_interval="5s", job="bench"
+    )
     try:
         prom.wait_for_scrape(120)
-        wait_until(lambda: int(float(prom.instant("count(bench_value)")[0]["value"][1])) == n, 120,
-                   "all series scraped")
+        wait_until(
+            lambda: int(float(prom.instant("count(bench_value)")[0]["value"][1])) == n,
+            120,
+            "all series scraped",
+        )
         time.sleep(30)  # a few scrapes of history
         rule = DetectorRule(name="bench", query="bench_value", step=5.0, lookback=120.0)
         rules = Rules(settings=Settings(), detectors=(rule,))
@@ -70,8 +74,10 @@ def run(n: int, workdir: Path) -> None:
             for _ in range(6):
                 now = time.time()
                 t0 = time.perf_counter()
-                frames = {p.key: source.query_range(p.promql, p.start, p.end, p.step)
-                          for p in engine.plan(now)}
+                frames = {
+                    p.key: source.query_range(p.promql, p.start, p.end, p.step)
+                    for p in engine.plan(now)
+                }
                 t1 = time.perf_counter()
                 snap = engine.step(frames, now)
                 t2 = time.perf_counter()
@@ -81,10 +87,12 @@ def run(n: int, workdir: Path) -> None:
             rss = _rss_mb() - rss0
         cold, warm = timings[0], timings[1:]
         med = [float(np.median([w[i] for w in warm])) for i in range(3)]
-        print(f"{n:>8}  cold tick {cold[0]:7.2f} s (query {cold[1]:6.2f}, engine {cold[2]:6.2f})"
-              f"  warm tick {med[0]:6.3f} s (query {med[1]:6.3f}, engine {med[2]:6.3f})"
-              f"  plain range query {plain:6.2f} s  peak RSS +{rss:7.1f} MB ({rss * 1e6 / n:,.0f} B/series)",
-              flush=True)
+        print(
+            f"{n:>8}  cold tick {cold[0]:7.2f} s (query {cold[1]:6.2f}, engine {cold[2]:6.2f})"
+            f"  warm tick {med[0]:6.3f} s (query {med[1]:6.3f}, engine {med[2]:6.3f})"
+            f"  plain range query {plain:6.2f} s  peak RSS +{rss:7.1f} MB ({rss * 1e6 / n:,.0f} B/series)",
+            flush=True,
+        )
     finally:
         stop.set()
         prom.close()

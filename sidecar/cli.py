@@ -195,8 +195,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
     files = ", ".join(rules.files) or "no files"
     print(
-        f"{len(rules.detectors)} detector rule(s), {len(rules.forecasts)} forecast rule(s) "
-        f"valid in {files}"
+        f"{len(rules.detectors)} detector rule(s), {len(rules.forecasts)} forecast rule(s), "
+        f"{len(rules.rightsizing)} rightsizing rule(s) valid in {files}"
     )
     return EXIT_OK
 
@@ -322,6 +322,9 @@ def _queries_of(rules: Rules) -> list[tuple[str, float, list[str]]]:
     for f in rules.forecasts:
         extra = f.scaling.current_replicas_query if f.scaling else None
         out.append((f.name, f.step, [f.query] + ([extra] if extra else [])))
+    for r in rules.rightsizing:
+        given = (r.cpu_query, r.memory_query, r.oom_query, r.throttling_query)
+        out.append((r.name, r.step, [q for q in given if q is not None]))
     return out
 
 

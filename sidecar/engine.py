@@ -23,13 +23,21 @@ from typing import Any
 import numpy as np
 
 from sidecar.config.loader import Rules
-from sidecar.config.schema import DetectorRule, ForecastRule
+from sidecar.config.schema import DetectorRule, ForecastRule, RightsizingRule
 from sidecar.detect.base import Bank, UnivariateDetector
 from sidecar.detect.monitor import Monitor
 from sidecar.detect.registry import DETECTORS, make_detector
 from sidecar.forecast.auto import AutoForecaster
 from sidecar.forecast.scaling import ScalingMemory, hpa_value, recommend
-from sidecar.snapshot import AnomalyPoint, ForecastPoint, ReplicaPoint, RuleHealth, Snapshot
+from sidecar.rightsize.container import ContainerUsage, recommend_container
+from sidecar.snapshot import (
+    AnomalyPoint,
+    ForecastPoint,
+    ReplicaPoint,
+    RightsizePoint,
+    RuleHealth,
+    Snapshot,
+)
 from sidecar.types import Frame, SeriesKey
 
 __all__ = ["Engine", "QueryPlan", "join_frames"]
@@ -114,6 +122,20 @@ class _ForecastState:
     replicas: dict[SeriesKey, ReplicaPoint] = field(default_factory=dict)
 
 
+@dataclass
+class _RightsizeState:
+    rule: RightsizingRule
+    last_run: float | None = None  # when the last recommendation was computed
+    planned: bool = False  # queries were planned this tick
+    points: dict[tuple[tuple[str, str], ...], tuple[RightsizePoint, ...]] = field(
+        default_factory=dict
+    )
+
+
+RIGHTSIZE_QUERIES = ("cpu", "memory", "oom", "throttling")
+"""The query columns of a rightsizing rule (`<name>/<column>` plan keys)."""
+
+
 class Engine:
     """Owns the model state of a set of rules; `step` is the only mutator."""
 
@@ -123,6 +145,7 @@ class Engine:
         self.seed = seed
         self._detectors = {r.name: _DetectorState(r) for r in rules.detectors if r.enabled}
         self._forecasts = {r.name: _ForecastState(r) for r in rules.forecasts if r.enabled}
+        self._rightsizing = {r.name: _RightsizeState(r) for r in rules.rightsizing if r.enabled}
         self._health: dict[str, RuleHealth] = {}
         # every kind from the start, at 0, as exporters ship counters (rate() needs the 0)
         self._errors: dict[str, int] = dict.fromkeys(ERROR_KINDS, 0)
@@ -150,7 +173,17 @@ class Engine:
             )
             for n, r in forecasts.items()
         }
-        self._health = {n: h for n, h in self._health.items() if n in detectors or n in forecasts}
+        rightsizing = {r.name: r for r in rules.rightsizing if r.enabled}
+        self._rightsizing = {
+            n: (
+                self._rightsizing[n]
+                if n in self._rightsizing and self._rightsizing[n].rule == r
+                else _RightsizeState(r)
+            )
+            for n, r in rightsizing.items()
+        }
+        kept = set(detectors) | set(forecasts) | set(rightsizing)
+        self._health = {n: h for n, h in self._health.items() if n in kept}
         self.rules = rules
 
     # -- planning -----------------------------------------------------------------------------
@@ -170,6 +203,16 @@ class Engine:
             fr = fs.rule
             start = self._start(fs.memo, now, fr.lookback, fr.step)
             plans.append(QueryPlan(name, name, fr.query, start, now, fr.step))
+        for name, rs in self._rightsizing.items():
+            sized = rs.rule
+            rs.planned = rs.last_run is None or now - rs.last_run >= sized.every
+            if not rs.planned:
+                continue
+            for col in RIGHTSIZE_QUERIES:
+                q = getattr(sized, f"{col}_query")
+                if q is not None:
+                    start = now - sized.lookback
+                    plans.append(QueryPlan(f"{name}/{col}", name, q, start, now, sized.step))
         return plans
 
     @staticmethod
@@ -207,6 +250,12 @@ class Engine:
                     (current_replicas or {}).get(fs.rule.name),
                 ),
             )
+        for name, rs in self._rightsizing.items():
+            if rs.planned:
+                rs.planned = False
+                self._run(
+                    name, "rightsizing", failed, now, lambda rs=rs: self._rightsize(rs, frames, now)
+                )
         return self.snapshot(now)
 
     def _run(self, name: str, kind: str, failed: Mapping[str, str], now: float, work: Any) -> None:
@@ -439,6 +488,45 @@ class Engine:
         self._expire(fs.memo, now, r.step, drop)
         return len(fs.forecasts)
 
+    def _rightsize(self, rs: _RightsizeState, frames: Mapping[str, list[Frame]], now: float) -> int:
+        """Recompute every container's recommendation from the rule's full lookback."""
+        r = rs.rule
+        parts: dict[tuple[tuple[str, str], ...], dict[str, Frame]] = {}
+        for col in RIGHTSIZE_QUERIES:
+            series = frames.get(f"{r.name}/{col}", [])
+            self._count_nonfinite(r.name, series, now, r.step, col)
+            for f in series:
+                ident = tuple((k, v) for k, v in f.key.labels if k in r.group_by)
+                parts.setdefault(ident, {})[col] = f
+        points: dict[tuple[tuple[str, str], ...], tuple[RightsizePoint, ...]] = {}
+        for ident, cols in parts.items():
+            cpu, mem, oom, thr = (cols.get(c) for c in RIGHTSIZE_QUERIES)
+            throttled = None
+            if thr is not None:
+                recent = thr.X[thr.t >= now - 86400.0, 0]
+                recent = recent[np.isfinite(recent)]
+                throttled = float(recent.mean()) if recent.size else None
+            kills: tuple[float, ...] = ()
+            if oom is not None:
+                kills = tuple(oom.t[np.nan_to_num(oom.X[:, 0]) > 0].tolist())
+            usage = ContainerUsage(
+                cpu_t=cpu.t if cpu is not None else None,
+                cpu=cpu.X[:, 0] if cpu is not None else None,
+                memory_t=mem.t if mem is not None else None,
+                memory=mem.X[:, 0] if mem is not None else None,
+                oom_kills=kills,
+                throttled=throttled,
+            )
+            sized = recommend_container(usage, r)
+            if sized:
+                points[ident] = tuple(
+                    RightsizePoint(r.name, ident, res, s.value, s.lower, s.upper, s.reason)
+                    for res, s in sized.items()
+                )
+        rs.points = points
+        rs.last_run = now
+        return len(points)
+
     def _stale_after(self, step: float) -> float:
         """Seconds after which a series (or its verdict) not refreshed is stale."""
         return max(STALE_STEPS * step, 3 * self.interval)
@@ -482,6 +570,9 @@ class Engine:
             anomalies=tuple(p for st in self._detectors.values() for p in st.points.values()),
             forecasts=tuple(p for fs in self._forecasts.values() for p in fs.forecasts.values()),
             replicas=tuple(p for fs in self._forecasts.values() for p in fs.replicas.values()),
+            rightsizing=tuple(
+                p for rs in self._rightsizing.values() for pts in rs.points.values() for p in pts
+            ),
             rules=tuple(self._health[n] for n in sorted(self._health)),
             errors_total=tuple(sorted(self._errors.items())),
             nonfinite_samples_total=tuple(sorted(self._nonfinite.items())),

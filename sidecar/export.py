@@ -34,6 +34,9 @@ METRICS = {
     "sidecar_recommended_replicas": "Replicas recommended by the scaling rule.",
     "sidecar_current_replicas": "Replicas running now, as the scaling rule's current_replicas_query says.",
     "sidecar_recommended_replicas_hpa_value": "Value to feed an HPA/KEDA AverageValue=1 target so it lands on the recommendation.",
+    "sidecar_recommended_cpu_request_cores": "Recommended CPU request of the container.",
+    "sidecar_recommended_memory_request_bytes": "Recommended memory request of the container.",
+    "sidecar_recommended_memory_limit_bytes": "Recommended memory limit of the container.",
     "sidecar_alert_salience": "Salience in [0, 1] of a firing alert (how much a human should look now).",
     "sidecar_rule_last_run_success": "1 if the rule's last run succeeded.",
     "sidecar_rule_last_run_duration_seconds": "Duration of the rule's last run.",
@@ -51,6 +54,16 @@ METRICS = {
     "sidecar_snapshot_timestamp_seconds": "When the exported snapshot was taken.",
     "sidecar_build_info": "Always 1; the labels say which sidecar and Python run.",
 }
+
+
+RIGHTSIZE_METRICS = {
+    "cpu_request": "sidecar_recommended_cpu_request_cores",
+    "memory_request": "sidecar_recommended_memory_request_bytes",
+    "memory_limit": "sidecar_recommended_memory_limit_bytes",
+}
+for _name in RIGHTSIZE_METRICS.values():
+    METRICS[f"{_name}_lower"] = "Lower end of the 80% range of the recommendation."
+    METRICS[f"{_name}_upper"] = "Upper end of the 80% range of the recommendation."
 
 
 def _gauge(name: str, labels: Sequence[str]) -> GaugeMetricFamily:
@@ -146,6 +159,12 @@ class SnapshotCollector(Collector):
                 add("sidecar_recommended_replicas_hpa_value", names, values, r.hpa_value)
                 if r.current is not None:
                     add("sidecar_current_replicas", names, values, float(r.current))
+            for rp in snap.rightsizing:
+                names, values = _series_labels(rp.rule, rp.labels)
+                metric = RIGHTSIZE_METRICS[rp.resource]
+                add(metric, names, values, rp.value)
+                add(f"{metric}_lower", names, values, rp.lower)
+                add(f"{metric}_upper", names, values, rp.upper)
             for al in snap.alerts:
                 add(
                     "sidecar_alert_salience",

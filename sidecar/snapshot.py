@@ -13,6 +13,7 @@ __all__ = [
     "AnomalyPoint",
     "ForecastPoint",
     "ReplicaPoint",
+    "RightsizePoint",
     "RuleHealth",
     "Snapshot",
 ]
@@ -61,11 +62,24 @@ class ReplicaPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class RightsizePoint:
+    """One recommended resource (`cpu_request`, `memory_request`, `memory_limit`) of a container."""
+
+    rule: str
+    labels: Labels
+    resource: str
+    value: float
+    lower: float
+    upper: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class RuleHealth:
     """How the last run of one rule went."""
 
     rule: str
-    kind: str  # "detector" or "forecast"
+    kind: str  # "detector", "forecast" or "rightsizing"
     success: bool
     duration_s: float
     last_success: float | None
@@ -90,6 +104,7 @@ class Snapshot:
     anomalies: tuple[AnomalyPoint, ...] = ()
     forecasts: tuple[ForecastPoint, ...] = ()
     replicas: tuple[ReplicaPoint, ...] = ()
+    rightsizing: tuple[RightsizePoint, ...] = ()
     rules: tuple[RuleHealth, ...] = ()
     alerts: tuple[AlertPoint, ...] = ()
     errors_total: tuple[tuple[str, int], ...] = ()  # by kind, monotonic

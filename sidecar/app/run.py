@@ -153,4 +153,3 @@ def _reload_all(s: Settings) -> None:
     for shard in body.get("shards", []):
         for err in shard.get("errors", []):
             log.error("SIGHUP: reload of shard %s failed (old rules kept): %s", shard["shard"], err)
-

@@ -38,6 +38,7 @@ def rules_for_shard(rules: Rules, shard: int, shards: int) -> Rules:
         rules,
         detectors=tuple(r for r in rules.detectors if shard_of(r.name, shards) == shard),
         forecasts=tuple(r for r in rules.forecasts if shard_of(r.name, shards) == shard),
+        rightsizing=tuple(r for r in rules.rightsizing if shard_of(r.name, shards) == shard),
     )
 
 

@@ -22,6 +22,7 @@ from sidecar.config.durations import FROM_FILE
 from sidecar.config.schema import (
     DetectorRule,
     ForecastRule,
+    RightsizingRule,
     RuleFile,
     SalienceSettings,
     Settings,
@@ -42,6 +43,7 @@ class Rules:
     settings: Settings
     detectors: tuple[DetectorRule, ...] = ()
     forecasts: tuple[ForecastRule, ...] = ()
+    rightsizing: tuple[RightsizingRule, ...] = ()
     salience: SalienceSettings = field(default_factory=SalienceSettings)
     files: tuple[str, ...] = ()
     locations: Mapping[str, Location] = field(default_factory=dict)
@@ -49,7 +51,11 @@ class Rules:
     @property
     def names(self) -> tuple[str, ...]:
         """Names of all rules, detectors first."""
-        return tuple(r.name for r in self.detectors) + tuple(r.name for r in self.forecasts)
+        return (
+            tuple(r.name for r in self.detectors)
+            + tuple(r.name for r in self.forecasts)
+            + tuple(r.name for r in self.rightsizing)
+        )
 
 
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[RuleError]]:
@@ -110,7 +116,7 @@ def _cross_file_errors(docs: Sequence[YamlDocument]) -> list[RuleError]:
     for doc in docs:
         if not isinstance(doc.data, dict):
             continue
-        for section in ("detectors", "forecasts"):
+        for section in ("detectors", "forecasts", "rightsizing"):
             items = doc.data.get(section)
             for i, item in enumerate(items if isinstance(items, list) else []):
                 name = item.get("name") if isinstance(item, dict) else None
@@ -141,11 +147,14 @@ def _merge(parsed: Sequence[tuple[YamlDocument, RuleFile]], settings: Settings) 
         named: list[tuple[str, int, str]] = [
             *(("detectors", i, r.name) for i, r in enumerate(rf.detectors)),
             *(("forecasts", i, r.name) for i, r in enumerate(rf.forecasts)),
+            *(("rightsizing", i, r.name) for i, r in enumerate(rf.rightsizing)),
         ]
         for section, i, name in named:
             query_path: PathKey = (section, i, "query")
-            if query_path not in doc.index:
-                query_path = (section, i, "queries")
+            for other in ("queries", "cpu_query", "memory_query"):
+                if query_path in doc.index:
+                    break
+                query_path = (section, i, other)
             locations[name] = doc.index.value(query_path)
         if rf.salience is not None:
             salience = rf.salience
@@ -153,6 +162,7 @@ def _merge(parsed: Sequence[tuple[YamlDocument, RuleFile]], settings: Settings) 
         settings=settings,
         detectors=tuple(r for _, rf in parsed for r in rf.detectors),
         forecasts=tuple(r for _, rf in parsed for r in rf.forecasts),
+        rightsizing=tuple(r for _, rf in parsed for r in rf.rightsizing),
         salience=salience,
         files=tuple(doc.file for doc, _ in parsed),
         locations=locations,

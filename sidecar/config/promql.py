@@ -29,7 +29,9 @@ def check_promql(query: str) -> str | None:
         return str(exc)
     kind = result_type(expr)
     if kind != "vector":
-        return f"the query gives a {kind}; a rule needs an instant vector (one series per label set)"
+        return (
+            f"the query gives a {kind}; a rule needs an instant vector (one series per label set)"
+        )
     return None
 
 

@@ -1,7 +1,7 @@
 """Pydantic models of the YAML rule files: frozen, `extra="forbid"`, defaults only here.
 
-A rule file is a mapping with any of four sections (`settings`, `detectors`, `forecasts`,
-`salience`); several files merge into one `Rules`. Every field has a description, from
+A rule file is a mapping with any of five sections (`settings`, `detectors`, `forecasts`,
+`rightsizing`, `salience`); several files merge into one `Rules`. Every field has a description, from
 which rules/README.md's reference is generated (`python -m sidecar.config.reference`).
 """
 
@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from sidecar.config.durations import Duration, PositiveDuration, format_duration
 from sidecar.config.promql import check_promql
+from sidecar.config.quantities import Quantity
 
 __all__ = [
     "ChangePointDetector",
@@ -35,6 +36,7 @@ __all__ = [
     "DetectorSpec",
     "ForecastRule",
     "IsolationForestDetector",
+    "RightsizingRule",
     "RobustDeviationDetector",
     "RuleFile",
     "SalienceFeatures",
@@ -484,6 +486,87 @@ class ForecastRule(_Strict):
         return self
 
 
+class RightsizingRule(_Strict):
+    """One right-sizing rule: usage per container in, CPU/memory requests and limits out."""
+
+    name: RuleName = Field(description="Unique rule name; becomes the `rule` label.")
+    cpu_query: PromQL | None = Field(
+        default=None,
+        description="PromQL of CPU usage in cores per container (e.g. `sum by (namespace, "
+        'pod, container) (rate(container_cpu_usage_seconds_total{container!=""}[5m]))`).',
+    )
+    memory_query: PromQL | None = Field(
+        default=None,
+        description="PromQL of memory in use, bytes per container (e.g. "
+        "`container_memory_working_set_bytes`).",
+    )
+    oom_query: PromQL | None = Field(
+        default=None,
+        description="PromQL that is above 0 at steps where the container was OOM-killed "
+        "(e.g. an `increase` of a restart counter filtered to reason OOMKilled).",
+    )
+    throttling_query: PromQL | None = Field(
+        default=None,
+        description="PromQL of the share (0-1) of CPU periods throttled per container.",
+    )
+    group_by: tuple[LabelName, ...] = Field(
+        default=("namespace", "pod", "container"),
+        description="Labels naming a container; the queries are joined on them.",
+    )
+    step: PositiveDuration = Field(default=300.0, description="Query resolution of the history.")
+    lookback: PositiveDuration = Field(
+        default=14 * 86400.0, description="History the recommendation is computed from."
+    )
+    every: PositiveDuration = Field(default=3600.0, description="How often to recompute.")
+    risk: Fraction = Field(
+        default=0.05,
+        description="Target share of time above the CPU request (and the price of bursts: "
+        "a burst is covered only if its time is worth the request it costs).",
+    )
+    memory_risk: Fraction = Field(
+        default=0.01, description="Target share of time above the memory request."
+    )
+    half_life: PositiveDuration = Field(
+        default=2 * 86400.0, description="History loses half its weight over this time."
+    )
+    cover_daily_peak: bool = Field(
+        default=True,
+        description="Size requests at the typical day's peak hours (off: price them as bursts).",
+    )
+    limit_window: PositiveDuration = Field(
+        default=14 * 86400.0, description="Memory limit: peak usage over this window."
+    )
+    throttling_threshold: Fraction = Field(
+        default=0.1,
+        description="Throttled share above which the CPU request is at least the highest "
+        "usage seen (throttled usage understates demand).",
+    )
+    min_cpu: Quantity | None = Field(default=None, description="Never recommend less CPU.")
+    max_cpu: Quantity | None = Field(default=None, description="Never recommend more CPU.")
+    min_memory: Quantity | None = Field(default=None, description="Never recommend less memory.")
+    max_memory: Quantity | None = Field(default=None, description="Never recommend more memory.")
+    enabled: bool = Field(
+        default=True, description="Off = validated and replayable, not scheduled."
+    )
+
+    @field_validator("cpu_query", "memory_query", "oom_query", "throttling_query")
+    @classmethod
+    def _check_queries(cls, value: str | None) -> str | None:
+        return None if value is None else _promql(value)
+
+    @model_validator(mode="after")
+    def _something_to_size(self) -> RightsizingRule:
+        if self.cpu_query is None and self.memory_query is None:
+            raise PydanticCustomError("rightsizing", "give cpu_query, memory_query or both", {})
+        for low, high in (("min_cpu", "max_cpu"), ("min_memory", "max_memory")):
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and hi < lo:
+                raise PydanticCustomError(
+                    "bounds", "{high} must be at least {low}", {"high": high, "low": low}
+                )
+        return self
+
+
 # ---------------------------------------------------------------------------------------
 # Alert salience
 # ---------------------------------------------------------------------------------------
@@ -569,11 +652,14 @@ class SalienceSettings(_Strict):
 
 
 class RuleFile(_Strict):
-    """One YAML file under rules/: any of the four sections; files are merged by `load_rules`."""
+    """One YAML file under rules/: any of the five sections; files are merged by `load_rules`."""
 
     settings: Settings | None = Field(default=None, description="Process settings (one file only).")
     detectors: tuple[DetectorRule, ...] = Field(default=(), description="Anomaly rules.")
     forecasts: tuple[ForecastRule, ...] = Field(default=(), description="Forecast/scaling rules.")
+    rightsizing: tuple[RightsizingRule, ...] = Field(
+        default=(), description="Container request/limit rules."
+    )
     salience: SalienceSettings | None = Field(
         default=None, description="Alert salience settings (one file only)."
     )

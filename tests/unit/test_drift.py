@@ -69,7 +69,9 @@ def test_a_ramp_is_found_by_the_drift_where_residuals_do_not_show_it() -> None:
 
 @pytest.mark.parametrize("kind", ["change_point"])
 def test_the_change_detectors_read_the_drift_too(kind: str) -> None:
-    found = [_scores(DETECTORS[kind](), _ramp(seed))[START : START + 100].max() for seed in range(4)]
+    found = [
+        _scores(DETECTORS[kind](), _ramp(seed))[START : START + 100].max() for seed in range(4)
+    ]
     assert min(found) > 0.8
 
 

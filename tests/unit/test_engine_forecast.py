@@ -31,7 +31,9 @@ def _replicas(tmp_path: Path, extra: str) -> int:
     rng = np.random.default_rng(3)
     t = 1_700_000_000.0 + 60.0 * np.arange(1440)
     y = 100.0 + rng.normal(0, 10, t.size)
-    frame = Frame(SeriesKey.from_labels({"__name__": "usage", "job": "web"}), t, y[:, None], ("value",))
+    frame = Frame(
+        SeriesKey.from_labels({"__name__": "usage", "job": "web"}), t, y[:, None], ("value",)
+    )
     snap = engine.step({"load": [frame]}, float(t[-1]))
     [point] = snap.replicas
     return point.replicas
