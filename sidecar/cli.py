@@ -138,6 +138,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     forecast.set_defaults(func=_cmd_forecast)
 
+    rightsize = sub.add_parser(
+        "rightsize",
+        help="CPU/memory requests and limits from usage CSVs, with a day-by-day replay",
+        description="Recommend a container's CPU request (from CPU.csv, cores), memory "
+        "request and memory limit (from --memory MEM.csv, bytes); both are timestamp,value "
+        "CSVs. With -o, first replay: at every --every after --warmup, recommend from the "
+        "rows before only and score the next period. Prints the recommendation from all rows "
+        "as text, or with --patch as YAML: a strategic-merge patch of the container's "
+        "resources, or a VerticalPodAutoscaler in Off mode.",
+    )
+    rightsize.add_argument("input", nargs="?", metavar="CPU.csv", help="CPU usage in cores")
+    rightsize.add_argument("--memory", metavar="MEM.csv", help="memory in use, in bytes")
+    rightsize.add_argument("-o", "--output", metavar="OUT.csv", help="write the replay here")
+    rightsize.add_argument(
+        "--every", type=_duration, default=86400.0, metavar="D", help="replay period (1d)"
+    )
+    rightsize.add_argument(
+        "--warmup", type=_duration, default=2 * 86400.0, metavar="D", help="history first (2d)"
+    )
+    rightsize.add_argument(
+        "--oom-at",
+        action="append",
+        default=[],
+        type=_timestamp,
+        metavar="TIME",
+        help="when the container was OOM-killed (repeatable; unix seconds or ISO-8601)",
+    )
+    rightsize.add_argument("--risk", type=_fraction, metavar="R", help="CPU risk (0.05)")
+    rightsize.add_argument("--rules", metavar="FILE", help="rule file with the rightsizing rule")
+    rightsize.add_argument("--rule", metavar="NAME", help="rightsizing rule in --rules")
+    rightsize.add_argument("--patch", choices=["resources", "vpa"], help="print as YAML")
+    rightsize.add_argument("--workload", default="app", metavar="NAME", help="for --patch")
+    rightsize.add_argument("--container", default="app", metavar="NAME", help="for --patch")
+    rightsize.add_argument("--namespace", default="default", metavar="NS", help="for --patch")
+    rightsize.set_defaults(func=_cmd_rightsize)
+
     alerts = sub.add_parser("alerts", help="alert salience tools")
     alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True, metavar="COMMAND")
     replay = alerts_sub.add_parser(
@@ -262,6 +298,86 @@ def _level(text: str) -> float:
     if not 0.5 <= value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a level in [0.5, 1) such as 0.9")
     return value
+
+
+def _duration(text: str) -> float:
+    """A positive Prometheus duration in seconds, for argparse."""
+    from sidecar.config.durations import parse_duration
+
+    try:
+        value = parse_duration(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive duration")
+    return value
+
+
+def _timestamp(text: str) -> float:
+    """Unix seconds or ISO-8601, for argparse."""
+    from sidecar.replay.timeseries_csv import parse_timestamp
+
+    try:
+        return parse_timestamp(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _fraction(text: str) -> float:
+    """A number in (0, 1), for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction in (0, 1) such as 0.05")
+    return value
+
+
+def _cmd_rightsize(args: argparse.Namespace) -> int:
+    import yaml
+
+    from sidecar.config.schema import RightsizingPolicy
+    from sidecar.replay.rightsize import (
+        describe,
+        read_series,
+        recommend_now,
+        replay_rightsizing,
+    )
+    from sidecar.replay.rule_choice import pick_rule
+    from sidecar.rightsize.patch import Workload, resources_patch, vpa_object
+
+    if args.input is None and args.memory is None:
+        raise ConfigError("give CPU.csv, --memory MEM.csv or both")
+    policy = RightsizingPolicy()
+    if args.rules:
+        from sidecar.config.loader import load_rules
+
+        rule = pick_rule(load_rules([args.rules]).rightsizing, args.rule, args.rules, "rightsizing")
+        policy = RightsizingPolicy.model_validate(
+            rule.model_dump(include=set(RightsizingPolicy.model_fields))
+        )
+    elif args.rule:
+        raise ConfigError("--rule needs --rules FILE")
+    if args.risk is not None:
+        policy = policy.model_copy(update={"risk": args.risk})
+    cpu = read_series(args.input) if args.input is not None else None
+    memory = read_series(args.memory) if args.memory is not None else None
+    kills = tuple(args.oom_at)
+    if args.output:
+        summary = replay_rightsizing(
+            cpu, memory, policy, args.output, every=args.every, warmup=args.warmup, oom_kills=kills
+        )
+        for line in summary.lines():
+            print(line, file=sys.stderr)
+    sized = recommend_now(cpu, memory, policy, kills)
+    if args.patch:
+        workload = Workload(args.workload, args.container, args.namespace)
+        make = resources_patch if args.patch == "resources" else vpa_object
+        print(yaml.safe_dump(make(sized, workload), sort_keys=False), end="")
+    else:
+        print("\n".join(describe(sized)))
+    return EXIT_OK
 
 
 def _cmd_alerts_replay(args: argparse.Namespace) -> int:

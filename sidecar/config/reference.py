@@ -50,7 +50,7 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("`detectors[].threshold`", ThresholdSpec),
     ("`forecasts[]`", ForecastRule),
     ("`forecasts[].scaling`", ScalingPolicy),
-    ("`rightsizing[]`", RightsizingRule),
+    ("`rightsizing[]` (and the policy of a `/rightsizing` request)", RightsizingRule),
     ("`salience`", SalienceSettings),
     ("`salience.weights`", SalienceWeights),
     ("`salience.features`", SalienceFeatures),

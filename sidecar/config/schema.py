@@ -36,6 +36,7 @@ __all__ = [
     "DetectorSpec",
     "ForecastRule",
     "IsolationForestDetector",
+    "RightsizingPolicy",
     "RightsizingRule",
     "RobustDeviationDetector",
     "RuleFile",
@@ -486,7 +487,49 @@ class ForecastRule(_Strict):
         return self
 
 
-class RightsizingRule(_Strict):
+class RightsizingPolicy(_Strict):
+    """How requests and limits are sized from a history (a rule's, or a `/rightsizing` body's)."""
+
+    risk: Fraction = Field(
+        default=0.05,
+        description="Target share of time above the CPU request (and the price of bursts: "
+        "a burst is covered only if its time is worth the request it costs).",
+    )
+    memory_risk: Fraction = Field(
+        default=0.01, description="Target share of time above the memory request."
+    )
+    half_life: PositiveDuration = Field(
+        default=2 * 86400.0, description="History loses half its weight over this time."
+    )
+    cover_daily_peak: bool = Field(
+        default=True,
+        description="Size requests at the typical day's peak hours (off: price them as bursts).",
+    )
+    limit_window: PositiveDuration = Field(
+        default=14 * 86400.0, description="Memory limit: peak usage over this window."
+    )
+    throttling_threshold: Fraction = Field(
+        default=0.1,
+        description="Throttled share above which the CPU request is at least the highest "
+        "usage seen (throttled usage understates demand).",
+    )
+    min_cpu: Quantity | None = Field(default=None, description="Never recommend less CPU.")
+    max_cpu: Quantity | None = Field(default=None, description="Never recommend more CPU.")
+    min_memory: Quantity | None = Field(default=None, description="Never recommend less memory.")
+    max_memory: Quantity | None = Field(default=None, description="Never recommend more memory.")
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> RightsizingPolicy:
+        for low, high in (("min_cpu", "max_cpu"), ("min_memory", "max_memory")):
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and hi < lo:
+                raise PydanticCustomError(
+                    "bounds", "{high} must be at least {low}", {"high": high, "low": low}
+                )
+        return self
+
+
+class RightsizingRule(RightsizingPolicy):
     """One right-sizing rule: usage per container in, CPU/memory requests and limits out."""
 
     name: RuleName = Field(description="Unique rule name; becomes the `rule` label.")
@@ -518,33 +561,6 @@ class RightsizingRule(_Strict):
         default=14 * 86400.0, description="History the recommendation is computed from."
     )
     every: PositiveDuration = Field(default=3600.0, description="How often to recompute.")
-    risk: Fraction = Field(
-        default=0.05,
-        description="Target share of time above the CPU request (and the price of bursts: "
-        "a burst is covered only if its time is worth the request it costs).",
-    )
-    memory_risk: Fraction = Field(
-        default=0.01, description="Target share of time above the memory request."
-    )
-    half_life: PositiveDuration = Field(
-        default=2 * 86400.0, description="History loses half its weight over this time."
-    )
-    cover_daily_peak: bool = Field(
-        default=True,
-        description="Size requests at the typical day's peak hours (off: price them as bursts).",
-    )
-    limit_window: PositiveDuration = Field(
-        default=14 * 86400.0, description="Memory limit: peak usage over this window."
-    )
-    throttling_threshold: Fraction = Field(
-        default=0.1,
-        description="Throttled share above which the CPU request is at least the highest "
-        "usage seen (throttled usage understates demand).",
-    )
-    min_cpu: Quantity | None = Field(default=None, description="Never recommend less CPU.")
-    max_cpu: Quantity | None = Field(default=None, description="Never recommend more CPU.")
-    min_memory: Quantity | None = Field(default=None, description="Never recommend less memory.")
-    max_memory: Quantity | None = Field(default=None, description="Never recommend more memory.")
     enabled: bool = Field(
         default=True, description="Off = validated and replayable, not scheduled."
     )
@@ -558,12 +574,6 @@ class RightsizingRule(_Strict):
     def _something_to_size(self) -> RightsizingRule:
         if self.cpu_query is None and self.memory_query is None:
             raise PydanticCustomError("rightsizing", "give cpu_query, memory_query or both", {})
-        for low, high in (("min_cpu", "max_cpu"), ("min_memory", "max_memory")):
-            lo, hi = getattr(self, low), getattr(self, high)
-            if lo is not None and hi is not None and hi < lo:
-                raise PydanticCustomError(
-                    "bounds", "{high} must be at least {low}", {"high": high, "low": low}
-                )
         return self
 
 

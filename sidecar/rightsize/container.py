@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sidecar.config.schema import RightsizingRule
+from sidecar.config.schema import RightsizingPolicy
 from sidecar.rightsize.recommend import Sizing, memory_limit, request
 
 __all__ = ["RESOURCES", "ContainerUsage", "recommend_container"]
@@ -35,7 +35,7 @@ def _enough(t: Array | None, u: Array | None) -> bool:
     return t is not None and u is not None and int(np.sum(np.isfinite(u))) >= 2
 
 
-def recommend_container(usage: ContainerUsage, rule: RightsizingRule) -> dict[str, Sizing]:
+def recommend_container(usage: ContainerUsage, rule: RightsizingPolicy) -> dict[str, Sizing]:
     """Whatever the history allows of `RESOURCES` (a resource without two samples is left out)."""
     out: dict[str, Sizing] = {}
     if _enough(usage.cpu_t, usage.cpu):

@@ -200,8 +200,8 @@ def request(
         )
     else:
         why = (
-            f"{share:.1%} of recent samples above {_fmt(value, unit)}; "
-            f"bursts above it cost more request than their time is worth at risk {risk:.0%}"
+            f"{share:.1%} of recent samples above {_fmt(value, unit)} (bursts beyond it "
+            f"are not worth the request they would take at risk {risk:.0%})"
         )
     if floor > value:
         value = floor
