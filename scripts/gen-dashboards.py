@@ -281,7 +281,7 @@ def main() -> None:
     )
     forecast = dashboard(
         "sidecar-forecast",
-        "Sidecar / Forecasts and replicas",
+        "Sidecar / Forecasts, replicas and resources",
         [
             panel(
                 1,
@@ -312,9 +312,44 @@ def main() -> None:
                 24,
                 8,
             ),
+            panel(
+                3,
+                "Recommended container resources (rightsizing rules)",
+                "table",
+                [
+                    ("sidecar_recommended_cpu_request_cores", "cpu request"),
+                    ("sidecar_recommended_memory_request_bytes", "memory request"),
+                    ("sidecar_recommended_memory_limit_bytes", "memory limit"),
+                ],
+                0,
+                18,
+                24,
+                9,
+                "CPU in cores, memory in bytes; `sidecar rightsize --patch` or POST /rightsizing "
+                "give the same as a Kubernetes patch, with reasons.",
+            ),
+            panel(
+                4,
+                "CPU request with its 80% range",
+                "timeseries",
+                [
+                    ("sidecar_recommended_cpu_request_cores_lower", "lower {{pod}} {{container}}"),
+                    ("sidecar_recommended_cpu_request_cores_upper", "upper {{pod}} {{container}}"),
+                    ("sidecar_recommended_cpu_request_cores", "request {{pod}} {{container}}"),
+                ],
+                0,
+                27,
+                24,
+                9,
+                "The range is what each recent day alone would have needed; it narrows as "
+                "history grows.",
+                unit="short",
+                overrides=band("A", "B"),
+            ),
         ],
         [var_query("frule", "label_values(sidecar_forecast, rule)", "Forecast rule")],
-        "Usage forecasts with their intervals, and the replica recommendations.",
+        "Usage forecasts with their intervals, replica recommendations, and container "
+        "requests and limits.",
     )
     alerts = dashboard(
         "sidecar-alerts",

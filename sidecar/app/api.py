@@ -12,7 +12,7 @@ Content-Length, and while streaming a chunked body).
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -22,9 +22,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from sidecar import __version__
 from sidecar.app.auth import Authorize
-from sidecar.config.schema import ThresholdSpec
+from sidecar.config.schema import RightsizingPolicy, ThresholdSpec
 from sidecar.detect.observations import score_observations
 from sidecar.forecast.usage import UsageAdvice
+from sidecar.rightsize.container import RESOURCES
+from sidecar.rightsize.patch import (
+    Workload,
+    format_cpu,
+    format_memory,
+    resources_patch,
+    vpa_object,
+)
+from sidecar.rightsize.recommend import Sizing
 from sidecar.salience.events import Event, EventSalience
 from sidecar.unicode_text import replace_unencodable
 
@@ -32,10 +41,14 @@ __all__ = [
     "MAX_BODY_BYTES",
     "AnomalyRequest",
     "FeedbackRequest",
+    "RightsizingRequest",
     "SalienceRequest",
     "ScalingRequest",
+    "UsagePoint",
+    "WorkloadRef",
     "anomaly_response",
     "api",
+    "rightsizing_response",
     "salience_response",
     "scaling_response",
 ]
@@ -130,6 +143,42 @@ class ScalingRequest(_Request):
         return value
 
 
+class UsagePoint(HistoryPoint):
+    """One usage sample: unix seconds (1970 to 2100) and a non-negative value."""
+
+    timestamp: float = Field(ge=0, le=4_102_444_800)
+    value: float = Field(ge=0, le=1e18)
+
+
+class WorkloadRef(BaseModel):
+    """The workload a patch is for."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=253)
+    container: str = Field(min_length=1, max_length=253)
+    namespace: str = Field(default="default", min_length=1, max_length=253)
+    kind: str = Field(default="Deployment", min_length=1, max_length=63)
+
+
+class RightsizingRequest(_Request):
+    """A container's usage history (CPU in cores, memory in bytes) and how to size it."""
+
+    cpu: list[UsagePoint] | None = Field(default=None, max_length=100_000)
+    memory: list[UsagePoint] | None = Field(default=None, max_length=100_000)
+    oom_kills: list[Annotated[float, Field(ge=0, le=4_102_444_800)]] = Field(
+        default=[], max_length=10_000
+    )
+    throttled: float | None = Field(default=None, ge=0, le=1)
+    policy: RightsizingPolicy = RightsizingPolicy()
+    workload: WorkloadRef | None = None
+
+    @model_validator(mode="after")
+    def _something_to_size(self) -> RightsizingRequest:
+        if len(self.cpu or ()) < 2 and len(self.memory or ()) < 2:
+            raise ValueError("give cpu or memory with at least two points")
+        return self
+
+
 class SalienceRequest(_Request):
     """Free-form events; known keys are validated, unknown ones reported per item."""
 
@@ -197,6 +246,31 @@ def scaling_response(advice: UsageAdvice, unknown_keys: list[str]) -> dict[str, 
             "lower": fc.lower.tolist(),
             "upper": fc.upper.tolist(),
         }
+    return out
+
+
+def rightsizing_response(sized: dict[str, Sizing], workload: WorkloadRef | None) -> dict[str, Any]:
+    """The `POST /rightsizing` answer: each resource with its range, quantity and reason, and
+    the patch and VPA object when the workload is named."""
+    out: dict[str, Any] = {
+        "recommendations": {
+            res: {
+                "value": s.value,
+                "lower": s.lower,
+                "upper": s.upper,
+                "quantity": (format_cpu if res.startswith("cpu") else format_memory)(s.value),
+                "share_above": s.share_above,
+                "history_days": s.days,
+                "reason": s.reason,
+            }
+            for res in RESOURCES
+            if (s := sized.get(res)) is not None
+        }
+    }
+    if workload is not None:
+        ref = Workload(workload.name, workload.container, workload.namespace, workload.kind)
+        out["patch"] = resources_patch(sized, ref)
+        out["vpa"] = vpa_object(sized, ref)
     return out
 
 

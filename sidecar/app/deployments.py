@@ -23,10 +23,13 @@ from sidecar.app.alertdesk import AlertDeskCore
 from sidecar.app.api import (
     AnomalyRequest,
     FeedbackRequest,
+    RightsizingRequest,
     SalienceRequest,
     ScalingRequest,
+    UsagePoint,
     anomaly_response,
     api,
+    rightsizing_response,
     salience_response,
     scaling_response,
 )
@@ -37,6 +40,7 @@ from sidecar.app.settings import AppArgs
 from sidecar.clock import SystemClock
 from sidecar.export import render
 from sidecar.forecast.usage import advise
+from sidecar.rightsize.container import ContainerUsage, recommend_container
 from sidecar.salience.alertmanager import WebhookPayload
 from sidecar.salience.events import score_event
 from sidecar.salience.scorer import SalienceScorer
@@ -222,6 +226,22 @@ class Ingress:
             history=history,
         )
         return scaling_response(advice, extra)
+
+    @api.post("/rightsizing")
+    async def rightsizing(self, req: RightsizingRequest) -> dict[str, Any]:
+        """CPU/memory requests and memory limit for a container's usage history."""
+
+        def column(points: list[UsagePoint] | None) -> tuple[Any, Any]:
+            if not points:
+                return None, None
+            t = np.array([p.timestamp for p in points], dtype=np.float64)
+            return t, np.array([p.value for p in points], dtype=np.float64)
+
+        cpu_t, cpu = column(req.cpu)
+        mem_t, mem = column(req.memory)
+        usage = ContainerUsage(cpu_t, cpu, mem_t, mem, tuple(req.oom_kills), req.throttled)
+        sized = await asyncio.to_thread(recommend_container, usage, req.policy)
+        return rightsizing_response(sized, req.workload)
 
     @api.post("/salience")
     async def salience(self, req: SalienceRequest) -> dict[str, Any]:

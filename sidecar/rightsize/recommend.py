@@ -230,14 +230,14 @@ def memory_limit(
     recent = t >= t[-1] - window
     peak = float(u[recent].max())
     day = np.floor((t - t[-1]) / DAY).astype(np.int64)
-    days_seen = np.unique(day)
-    peaks = np.array([u[day == d].max() for d in days_seen])
-    growth = [
-        max(peaks[i] / peaks[:i].max() - 1.0, 0.0)
-        for i in range(1, peaks.size)
-        if peaks[:i].max() > 0 and days_seen[i] >= -window / DAY
-    ]
-    margin = LIMIT_MARGIN + (float(np.mean(np.minimum(growth, 1.0))) if growth else 0.0)
+    days_seen, inverse = np.unique(day, return_inverse=True)
+    peaks = np.full(days_seen.size, -np.inf)
+    np.maximum.at(peaks, inverse, u)
+    before = np.maximum.accumulate(peaks)[:-1]  # the highest peak before each later day
+    later = peaks[1:]
+    counted = (before > 0) & (days_seen[1:] >= -window / DAY)
+    growth = np.clip(later[counted] / before[counted] - 1.0, 0.0, 1.0)
+    margin = LIMIT_MARGIN + (float(growth.mean()) if growth.size else 0.0)
     value = peak * (1.0 + margin)
     days = float(t[-1] - t[0]) / DAY
     why = f"peak {_fmt(peak, 'bytes')} over {min(days, window / DAY):.1f} d + {margin:.0%}"

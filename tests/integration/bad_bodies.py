@@ -66,6 +66,16 @@ VALID: dict[str, Any] = {
         ],
     },
     "/alerts/feedback": {"fingerprint": "fuzz0001", "label": "noise"},
+    "/rightsizing": {
+        "cpu": [
+            {"timestamp": 1_700_000_000 + 300 * i, "value": 0.2 + i % 7 / 10} for i in range(20)
+        ],
+        "memory": [{"timestamp": 1_700_000_000 + 300 * i, "value": 3e8} for i in range(20)],
+        "oom_kills": [1_700_003_000],
+        "throttled": 0.2,
+        "policy": {"risk": 0.05, "max_cpu": "2", "min_memory": "64Mi", "half_life": 86400},
+        "workload": {"name": "web", "container": "app", "namespace": "shop"},
+    },
 }
 
 

@@ -56,6 +56,14 @@ forecasts:
     model: naive
     scaling: {{capacity_per_replica: 4, target_utilization: 1.0, min_replicas: 1, max_replicas: 50,
                lead_time: 5s, scale_down_stabilization: 0s}}
+rightsizing:
+  - name: e2e_size
+    cpu_query: rig_value{{job="rig", series="a"}} / 10
+    memory_query: rig_value{{job="rig", series="a"}} * 1e7
+    group_by: [series]
+    step: 1s
+    lookback: 2m
+    every: 5s
 """
 SETTINGS = """\
 settings:
@@ -219,6 +227,53 @@ def test_forecast_rule_produces_replicas(stack: Stack) -> None:
         if lab.get("rule") == "e2e_load"
     }
     assert bounds == {"mean", "lower", "upper"}
+
+
+def test_rightsizing_rule_is_exported_through_prometheus(stack: Stack) -> None:
+    """Usage from the rig's Prometheus → recommendations → scraped back, with the series' labels."""
+
+    def recommended() -> dict[str, float] | None:
+        found = {}
+        for name in ("cpu_request_cores", "memory_limit_bytes", "memory_request_bytes"):
+            rows = stack.prometheus.instant(f'sidecar_recommended_{name}{{rule="e2e_size"}}')
+            if not rows:
+                return None
+            [row] = rows
+            assert row["metric"]["series"] == "a" and row["metric"]["job"] == "sidecar"
+            found[name] = float(row["value"][1])
+        return found
+
+    got = wait_until(recommended, 120, "sidecar_recommended_*{rule=e2e_size} in Prometheus")
+    assert 0.9 <= got["cpu_request_cores"] <= 1.6  # usage 1.0 ± 0.1 cores
+    assert got["memory_limit_bytes"] >= 1.15 * 1e8  # peak of 1e8 ± 1e7 bytes, plus 15%
+    assert got["memory_request_bytes"] <= got["memory_limit_bytes"]
+    bounds = _metrics(stack.url)
+    [(_, lower)] = [
+        (lab, v)
+        for lab, v in bounds["sidecar_recommended_cpu_request_cores_lower"]
+        if lab.get("rule") == "e2e_size"
+    ]
+    assert lower <= got["cpu_request_cores"] * 1.01
+
+
+def test_rightsizing_endpoint_answers_with_a_patch(stack: Stack) -> None:
+    body = VALID["/rightsizing"]
+    r = requests.post(f"{stack.url}/rightsizing", json=body, timeout=30)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert set(out["recommendations"]) == {"cpu_request", "memory_request", "memory_limit"}
+    cpu = out["recommendations"]["cpu_request"]
+    assert cpu["lower"] <= cpu["value"] <= cpu["upper"] <= 2.0 * 1.0001  # max_cpu: "2"
+    assert out["recommendations"]["memory_limit"]["value"] >= 1.2 * 3e8  # OOM-killed
+    [container] = out["patch"]["spec"]["template"]["spec"]["containers"]
+    assert container["name"] == "app" and container["resources"]["requests"]["cpu"].endswith("m")
+    assert out["vpa"]["spec"]["updatePolicy"]["updateMode"] == "Off"
+    bad = {**body, "cpu": [{"timestamp": 1_700_000_000, "value": -1}, *body["cpu"][1:]]}
+    r = requests.post(f"{stack.url}/rightsizing", json=bad, timeout=30)
+    assert r.status_code == 422
+    assert [d["loc"] for d in r.json()["detail"]] == [["body", "cpu", 0, "value"]]
+    r = requests.post(f"{stack.url}/rightsizing", json={"cpu": body["cpu"][:1]}, timeout=30)
+    assert r.status_code == 422 and "at least two points" in r.text
 
 
 def test_alert_through_alertmanager_is_ranked_and_exported(stack: Stack, tmp_path: Path) -> None:
