@@ -436,8 +436,10 @@ def _queries_of(rules: Rules) -> list[tuple[str, float, list[str]]]:
         queries = [d.query] if d.query is not None else list((d.queries or {}).values())
         out.append((d.name, d.step, queries))
     for f in rules.forecasts:
-        extra = f.scaling.current_replicas_query if f.scaling else None
-        out.append((f.name, f.step, [f.query] + ([extra] if extra else [])))
+        extra = [f.scaling.current_replicas_query] if f.scaling else []
+        if f.scaling and f.scaling.learn_capacity:
+            extra.append(f.scaling.learn_capacity.latency_query)
+        out.append((f.name, f.step, [f.query] + [q for q in extra if q]))
     for r in rules.rightsizing:
         given = (r.cpu_query, r.memory_query, r.oom_query, r.throttling_query)
         out.append((r.name, r.step, [q for q in given if q is not None]))

@@ -28,10 +28,12 @@ from sidecar.detect.base import Bank, UnivariateDetector
 from sidecar.detect.monitor import Monitor
 from sidecar.detect.registry import DETECTORS, make_detector
 from sidecar.forecast.auto import AutoForecaster
+from sidecar.forecast.capacity import CapacityEstimate, estimate_capacity
 from sidecar.forecast.scaling import ScalingMemory, hpa_value, recommend
 from sidecar.rightsize.container import ContainerUsage, recommend_container
 from sidecar.snapshot import (
     AnomalyPoint,
+    CapacityPoint,
     ForecastPoint,
     ReplicaPoint,
     RightsizePoint,
@@ -120,6 +122,10 @@ class _ForecastState:
     memo: dict[SeriesKey, _SeriesMemo] = field(default_factory=dict)
     forecasts: dict[SeriesKey, ForecastPoint] = field(default_factory=dict)
     replicas: dict[SeriesKey, ReplicaPoint] = field(default_factory=dict)
+    capacity_run: float | None = None  # when capacity was last learned
+    capacity_planned: bool = False
+    capacity: dict[tuple[tuple[str, str], ...], CapacityEstimate] = field(default_factory=dict)
+    capacities: dict[SeriesKey, CapacityPoint] = field(default_factory=dict)
 
 
 @dataclass
@@ -133,7 +139,33 @@ class _RightsizeState:
 
 
 RIGHTSIZE_QUERIES = ("cpu", "memory", "oom", "throttling")
+CAPACITY_QUERIES = ("load", "replicas", "latency")
+"""The queries capacity learning runs (`<name>/capacity/<column>` plan keys)."""
 """The query columns of a rightsizing rule (`<name>/<column>` plan keys)."""
+
+
+def frames_of_capacity(frames: Mapping[str, list[Frame]], rule: str) -> dict[str, list[Frame]]:
+    """The capacity-learning frames of `rule`, by column (`load`, `replicas`, `latency`)."""
+    prefix = f"{rule}/capacity/"
+    return {k[len(prefix) :]: v for k, v in frames.items() if k.startswith(prefix)}
+
+
+def _matching(frames: list[Frame], labels: tuple[tuple[str, str], ...]) -> Frame | None:
+    """The frame with the same labels (ignoring the metric name), or the only one there is."""
+    own = tuple((k, v) for k, v in labels if k != "__name__")
+    for f in frames:
+        if tuple((k, v) for k, v in f.key.labels if k != "__name__") == own:
+            return f
+    return frames[0] if len(frames) == 1 else None
+
+
+def _on_grid(frame: Frame, grid: np.ndarray) -> np.ndarray:
+    """The frame's first column at the times of `grid` (NaN where it has no sample)."""
+    out = np.full(grid.size, np.nan)
+    idx = np.searchsorted(frame.t, grid)
+    hit = (idx < frame.t.size) & (frame.t[np.minimum(idx, frame.t.size - 1)] == grid)
+    out[hit] = frame.X[idx[hit], 0]
+    return out
 
 
 class Engine:
@@ -203,6 +235,26 @@ class Engine:
             fr = fs.rule
             start = self._start(fs.memo, now, fr.lookback, fr.step)
             plans.append(QueryPlan(name, name, fr.query, start, now, fr.step))
+            learn = fr.scaling.learn_capacity if fr.scaling else None
+            fs.capacity_planned = learn is not None and (
+                fs.capacity_run is None or now - fs.capacity_run >= learn.every
+            )
+            if learn is not None and fs.capacity_planned and fr.scaling is not None:
+                replicas_q = fr.scaling.current_replicas_query
+                assert replicas_q is not None  # the schema requires it with learn_capacity
+                for col, cap_q in zip(
+                    CAPACITY_QUERIES, (fr.query, replicas_q, learn.latency_query), strict=True
+                ):
+                    plans.append(
+                        QueryPlan(
+                            f"{name}/capacity/{col}",
+                            name,
+                            cap_q,
+                            now - learn.lookback,
+                            now,
+                            learn.step,
+                        )
+                    )
         for name, rs in self._rightsizing.items():
             sized = rs.rule
             rs.planned = rs.last_run is None or now - rs.last_run >= sized.every
@@ -248,6 +300,7 @@ class Engine:
                     frames.get(fs.rule.name, []),
                     now,
                     (current_replicas or {}).get(fs.rule.name),
+                    frames_of_capacity(frames, fs.rule.name),
                 ),
             )
         for name, rs in self._rightsizing.items():
@@ -417,9 +470,17 @@ class Engine:
             st.episodes.discard(ch)
 
     def _forecast(
-        self, fs: _ForecastState, series: list[Frame], now: float, current: int | None
+        self,
+        fs: _ForecastState,
+        series: list[Frame],
+        now: float,
+        current: int | None,
+        capacity_frames: Mapping[str, list[Frame]] | None = None,
     ) -> int:
         r = fs.rule
+        if fs.capacity_planned:
+            fs.capacity_planned = False
+            self._learn_capacity(fs, capacity_frames or {}, now)
         horizon = max(1, math.ceil(r.horizon / r.step))
         refit = max(int(86400 / r.step), 60)
         model = "auto" if r.model == "auto" else r.model
@@ -468,9 +529,12 @@ class Engine:
                 load_now = float(finite[-1]) if finite.size else 0.0
                 level = r.scaling.level or r.level
                 sized = fc if level == r.level else state.model.forecast(horizon, level)
-                rec, state.memory = recommend(
-                    sized, r.scaling, load_now, now, current, state.memory
-                )
+                policy = r.scaling
+                if policy.learn_capacity is not None:
+                    point = self._capacity_point(fs, f.key)
+                    fs.capacities[f.key] = point
+                    policy = policy.model_copy(update={"capacity_per_replica": point.value})
+                rec, state.memory = recommend(sized, policy, load_now, now, current, state.memory)
                 fs.replicas[f.key] = ReplicaPoint(
                     r.name,
                     f.key.labels,
@@ -484,9 +548,56 @@ class Engine:
             fs.series.pop(key, None)
             fs.forecasts.pop(key, None)
             fs.replicas.pop(key, None)
+            fs.capacities.pop(key, None)
 
         self._expire(fs.memo, now, r.step, drop)
         return len(fs.forecasts)
+
+    def _learn_capacity(
+        self, fs: _ForecastState, frames: Mapping[str, list[Frame]], now: float
+    ) -> None:
+        """Relearn each series' capacity per replica from load / replicas against latency."""
+        r = fs.rule
+        assert r.scaling is not None and r.scaling.learn_capacity is not None
+        learn = r.scaling.learn_capacity
+        fs.capacity_run = now
+        loads = frames.get("load", [])
+        if not loads:
+            return
+        learned = {}
+        for f in loads:
+            ident = f.key.labels
+            replicas = _matching(frames.get("replicas", []), ident)
+            latency = _matching(frames.get("latency", []), ident)
+            if replicas is None or latency is None:
+                learned[ident] = CapacityEstimate(
+                    None, None, None, 0.0, "no replicas or latency series with these labels"
+                )
+                continue
+            grid = f.t
+            x = f.X[:, 0] / _on_grid(replicas, grid)
+            y = _on_grid(latency, grid)
+            learned[ident] = estimate_capacity(x, y, learn.objective)
+        fs.capacity = learned
+
+    def _capacity_point(self, fs: _ForecastState, key: SeriesKey) -> CapacityPoint:
+        r = fs.rule
+        assert r.scaling is not None
+        est = fs.capacity.get(key.labels)
+        if est is not None and est.value is not None:
+            return CapacityPoint(
+                r.name, key.labels, est.value, True, est.lower, est.upper, est.reason
+            )
+        why = est.reason if est is not None else "not learned yet"
+        return CapacityPoint(
+            r.name,
+            key.labels,
+            r.scaling.capacity_per_replica,
+            False,
+            None,
+            None,
+            f"configured value kept: {why}",
+        )
 
     def _rightsize(self, rs: _RightsizeState, frames: Mapping[str, list[Frame]], now: float) -> int:
         """Recompute every container's recommendation from the rule's full lookback."""
@@ -570,6 +681,7 @@ class Engine:
             anomalies=tuple(p for st in self._detectors.values() for p in st.points.values()),
             forecasts=tuple(p for fs in self._forecasts.values() for p in fs.forecasts.values()),
             replicas=tuple(p for fs in self._forecasts.values() for p in fs.replicas.values()),
+            capacities=tuple(p for fs in self._forecasts.values() for p in fs.capacities.values()),
             rightsizing=tuple(
                 p for rs in self._rightsizing.values() for pts in rs.points.values() for p in pts
             ),

@@ -34,6 +34,12 @@ METRICS = {
     "sidecar_recommended_replicas": "Replicas recommended by the scaling rule.",
     "sidecar_current_replicas": "Replicas running now, as the scaling rule's current_replicas_query says.",
     "sidecar_recommended_replicas_hpa_value": "Value to feed an HPA/KEDA AverageValue=1 target so it lands on the recommendation.",
+    "sidecar_capacity_per_replica": "Load one replica carries at 100%, as the scaling rule "
+    "uses it: learned from history (learn_capacity) or configured.",
+    "sidecar_capacity_per_replica_lower": "Lower end of the learned capacity's range.",
+    "sidecar_capacity_per_replica_upper": "Upper end of the learned capacity's range.",
+    "sidecar_capacity_learned": "1 if the capacity in use was learned from history, 0 if the "
+    "history cannot tell yet and the configured value is kept.",
     "sidecar_recommended_cpu_request_cores": "Recommended CPU request of the container.",
     "sidecar_recommended_memory_request_bytes": "Recommended memory request of the container.",
     "sidecar_recommended_memory_limit_bytes": "Recommended memory limit of the container.",
@@ -159,6 +165,13 @@ class SnapshotCollector(Collector):
                 add("sidecar_recommended_replicas_hpa_value", names, values, r.hpa_value)
                 if r.current is not None:
                     add("sidecar_current_replicas", names, values, float(r.current))
+            for cp in snap.capacities:
+                names, values = _series_labels(cp.rule, cp.labels)
+                add("sidecar_capacity_per_replica", names, values, cp.value)
+                add("sidecar_capacity_learned", names, values, float(cp.learned))
+                if cp.lower is not None and cp.upper is not None:
+                    add("sidecar_capacity_per_replica_lower", names, values, cp.lower)
+                    add("sidecar_capacity_per_replica_upper", names, values, cp.upper)
             for rp in snap.rightsizing:
                 names, values = _series_labels(rp.rule, rp.labels)
                 metric = RIGHTSIZE_METRICS[rp.resource]

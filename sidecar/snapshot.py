@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "AlertPoint",
     "AnomalyPoint",
+    "CapacityPoint",
     "ForecastPoint",
     "ReplicaPoint",
     "RightsizePoint",
@@ -62,6 +63,19 @@ class ReplicaPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class CapacityPoint:
+    """The capacity per replica a scaling rule uses for one series, learned or configured."""
+
+    rule: str
+    labels: Labels
+    value: float
+    learned: bool
+    lower: float | None
+    upper: float | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class RightsizePoint:
     """One recommended resource (`cpu_request`, `memory_request`, `memory_limit`) of a container."""
 
@@ -104,6 +118,7 @@ class Snapshot:
     anomalies: tuple[AnomalyPoint, ...] = ()
     forecasts: tuple[ForecastPoint, ...] = ()
     replicas: tuple[ReplicaPoint, ...] = ()
+    capacities: tuple[CapacityPoint, ...] = ()
     rightsizing: tuple[RightsizePoint, ...] = ()
     rules: tuple[RuleHealth, ...] = ()
     alerts: tuple[AlertPoint, ...] = ()

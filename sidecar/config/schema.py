@@ -36,6 +36,7 @@ __all__ = [
     "DetectorSpec",
     "ForecastRule",
     "IsolationForestDetector",
+    "LearnCapacity",
     "RightsizingPolicy",
     "RightsizingRule",
     "RobustDeviationDetector",
@@ -370,11 +371,41 @@ class DetectorRule(_Strict):
 # ---------------------------------------------------------------------------------------
 
 
+class LearnCapacity(_Strict):
+    """Learn the load one replica can carry from history instead of trusting a guess."""
+
+    latency_query: PromQL = Field(
+        description="PromQL of the latency (or saturation) the objective is about, with the "
+        "labels of the rule's query, or one series for all (e.g. `histogram_quantile(0.95, "
+        "sum by (le) (rate(http_request_duration_seconds_bucket[5m])))`)."
+    )
+    objective: PositiveFloat = Field(
+        description="Latency objective, in the latency query's unit: the capacity is the "
+        "load per replica where latency reaches it."
+    )
+    lookback: PositiveDuration = Field(
+        default=14 * 86400.0, description="History the capacity is learned from."
+    )
+    step: PositiveDuration = Field(default=300.0, description="Window of each history point.")
+    every: PositiveDuration = Field(default=3600.0, description="How often to relearn.")
+
+    @field_validator("latency_query")
+    @classmethod
+    def _check_query(cls, value: str) -> str:
+        return _promql(value)
+
+
 class ScalingPolicy(_Strict):
     """Turns a usage forecast into a replica count an autoscaler can act on."""
 
     capacity_per_replica: PositiveFloat = Field(
-        description="Usage one replica serves at 100% (same unit as the query)."
+        description="Usage one replica serves at 100% (same unit as the query); with "
+        "`learn_capacity`, used while the history cannot tell."
+    )
+    learn_capacity: LearnCapacity | None = Field(
+        default=None,
+        description="Learn capacity_per_replica from load, replicas and latency history "
+        "(needs current_replicas_query).",
     )
     target_utilization: Annotated[float, Field(gt=0, le=1)] = Field(
         default=0.7,
@@ -411,6 +442,14 @@ class ScalingPolicy(_Strict):
         "under-provisioned minutes, more replica-hours); null = the forecast rule's level.",
     )
     dry_run: bool = Field(default=False, description="Report only; export no recommendation.")
+
+    @model_validator(mode="after")
+    def _learning_needs_replicas(self) -> ScalingPolicy:
+        if self.learn_capacity is not None and self.current_replicas_query is None:
+            raise PydanticCustomError(
+                "learn_capacity", "learn_capacity needs current_replicas_query", {}
+            )
+        return self
 
     @field_validator("max_replicas")
     @classmethod
