@@ -538,7 +538,9 @@ class RightsizingPolicy(_Strict):
         default=0.01, description="Target share of time above the memory request."
     )
     half_life: PositiveDuration = Field(
-        default=2 * 86400.0, description="History loses half its weight over this time."
+        default=7 * 86400.0,
+        description="History loses half its weight over this time (a week keeps every "
+        "weekday's peak in view).",
     )
     cover_daily_peak: bool = Field(
         default=True,

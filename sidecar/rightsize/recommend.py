@@ -168,7 +168,7 @@ def request(
     values: ArrayLike,
     *,
     risk: float = 0.05,
-    half_life: float = 2 * DAY,
+    half_life: float = 7 * DAY,
     cover_daily_peak: bool = True,
     minimum: float | None = None,
     maximum: float | None = None,

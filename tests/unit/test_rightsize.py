@@ -126,3 +126,15 @@ def test_kubernetes_quantities(text: str, value: float) -> None:
 def test_not_quantities(text: str) -> None:
     with pytest.raises(ValueError, match="Kubernetes quantity"):
         parse_quantity(text)
+
+
+def test_a_weekday_peak_survives_the_weekend() -> None:
+    # two weeks ending on a Sunday night: weekdays peak at 4 cores 14:00-16:00, weekends stay at 1
+    t = minutes(14)
+    t = t - (t[-1] // DAY + 4) % 7 * DAY  # shift so the last day is a Sunday (UTC)
+    hour = (t % DAY) / 3600
+    weekday = (np.floor(t / DAY) + 3) % 7 < 5
+    u = np.where(weekday & (hour >= 14) & (hour < 16), 4.0, 1.0)
+    assert not weekday[-1] and not weekday[-1441]  # Saturday and Sunday last
+    assert request(t, u).value >= 3.9  # the default half-life is a week
+    assert request(t, u, half_life=2 * DAY).value < 2.0  # 2 days: sized for the weekend just seen
