@@ -201,6 +201,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help=f"rule file or directory (repeatable; default: {DEFAULT_RULES}/)",
     )
+    run.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="least severe log lines written (default: settings.log_level, info)",
+    )
+    run.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="text lines or one JSON object per line (default: settings.log_format, text)",
+    )
     run.set_defaults(func=_cmd_run)
     return parser
 
@@ -396,6 +406,11 @@ def _cmd_alerts_replay(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from sidecar.app.run import run
 
+    # as settings overrides: the replicas read the same variables
+    if args.log_level:
+        os.environ["SIDECAR_LOG_LEVEL"] = args.log_level
+    if args.log_format:
+        os.environ["SIDECAR_LOG_FORMAT"] = args.log_format
     return run(args.config or [DEFAULT_RULES])
 
 

@@ -12,7 +12,7 @@ import math
 import platform
 from collections.abc import Iterable, Iterator, Sequence
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -255,9 +255,17 @@ def _build_info() -> GaugeMetricFamily:
     return fam
 
 
-def render(snapshots: Iterable[Snapshot], accept: str = "") -> tuple[bytes, str]:
-    """Exposition bytes and content type for `accept` (text format, or OpenMetrics)."""
+def render(
+    snapshots: Iterable[Snapshot], accept: str = "", *, process: bool = False
+) -> tuple[bytes, str]:
+    """Exposition bytes and content type for `accept` (text format, or OpenMetrics); with
+    `process`, also this process's `process_*`, `python_gc_*` and `python_info`, as
+    client_python's default registry ships them."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SnapshotCollector(snapshots))
+    if process:
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
     encoder, content_type = choose_encoder(accept)
     return encoder(registry), content_type

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 __all__ = ["OPEN", "READS", "WRITES", "Authorize", "Tokens"]
 
 WRITES = frozenset({("POST", "/alerts"), ("POST", "/alerts/feedback"), ("POST", "/-/reload")})
-READS = frozenset({("GET", "/alerts/ranked")})
+READS = frozenset({("GET", "/alerts/ranked"), ("GET", "/rules")})
 
 
 @dataclass(frozen=True, slots=True)

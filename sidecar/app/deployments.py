@@ -84,6 +84,9 @@ class Scheduler:
     async def status(self) -> dict[str, Any]:
         return self.core.status()
 
+    async def rules(self) -> dict[str, Any]:
+        return self.core.rules_report()
+
     def check_health(self) -> None:
         if not self.core.alive():
             raise RuntimeError("the tick loop is dead or stuck")
@@ -290,7 +293,7 @@ class Ingress:
         snaps = await asyncio.gather(
             *(h.snapshot.remote() for h in self.schedulers), self.owner.snapshot()
         )
-        body, content_type = render(snaps, request.headers.get("accept", ""))
+        body, content_type = render(snaps, request.headers.get("accept", ""), process=True)
         return Response(content=body, media_type=content_type)
 
     @api.get("/healthz")
@@ -307,6 +310,18 @@ class Ingress:
             status_code=200 if ready else 503,
             media_type="application/json",
         )
+
+    @api.get("/rules")
+    async def rules(self) -> dict[str, Any]:
+        """The loaded rules of every shard with their last run, series count and last error,
+        and whether each shard's last reload worked (with its errors)."""
+        shards = await asyncio.gather(*(h.rules.remote() for h in self.schedulers))
+        rules = sorted((r for s in shards for r in s["rules"]), key=lambda r: r["name"])
+        return {
+            "rules": rules,
+            "reload_success": all(s["reload_success"] for s in shards),
+            "reload_errors": sorted({e for s in shards for e in s["reload_errors"]}),
+        }
 
     @api.post("/-/reload")
     async def reload(self) -> dict[str, Any]:

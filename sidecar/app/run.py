@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
-from sidecar.app.logs import FORMAT
+from sidecar.app.logs import configure
 from sidecar.app.ports import claim, client_host
 from sidecar.config.loader import load_rules
 from sidecar.config.schema import Settings
@@ -43,7 +43,7 @@ def run(config: Sequence[str]) -> int:
 
     from sidecar.app.deployments import build_app
 
-    logging.basicConfig(level=logging.INFO, format=FORMAT)
+    configure(s.log_level, s.log_format)
     stop = threading.Event()
 
     def _stop(signum: int, frame: Any) -> None:

@@ -216,6 +216,38 @@ class SchedulerCore:
             self._snapshot, reload_success=self._reload_ok, reload_success_at=self._reload_at
         )
 
+    def rules_report(self) -> dict[str, Any]:
+        """This shard's rules as `GET /rules` lists them: definition summary, last run, series
+        and last error; and whether the last reload worked (with its errors)."""
+        health = {h.rule: h for h in self._snapshot.rules}
+        out = []
+        for kind, rules in (
+            ("detector", self.engine.rules.detectors),
+            ("forecast", self.engine.rules.forecasts),
+            ("rightsizing", self.engine.rules.rightsizing),
+        ):
+            for r in rules:
+                h = health.get(r.name)
+                out.append(
+                    {
+                        "name": r.name,
+                        "kind": kind,
+                        "enabled": r.enabled,
+                        "location": str(self.engine.rules.locations.get(r.name, "")),
+                        "last_run_success": None if h is None else h.success,
+                        "last_success": None if h is None else h.last_success,
+                        "last_run_seconds": None if h is None else h.duration_s,
+                        "series": None if h is None else h.series,
+                        "last_error": None if h is None or not h.error else h.error,
+                    }
+                )
+        return {
+            "shard": self.shard,
+            "rules": out,
+            "reload_success": self._reload_ok,
+            "reload_errors": list(self.reload_errors),
+        }
+
     def status(self) -> dict[str, Any]:
         return {
             "shard": self.shard,

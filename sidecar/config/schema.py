@@ -165,6 +165,14 @@ class Settings(_Strict):
         description="Log every HTTP request in the Serve replica logs (costs about a fifth of "
         "the ingress throughput).",
     )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Least severe log lines written (`sidecar run --log-level`)."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`text`: one line per record; `json`: one JSON object per line "
+        "(time, level, logger, message), for log pipelines (`sidecar run --log-format`).",
+    )
     ray_metrics_port: int | None = Field(
         default=8080,
         ge=1,

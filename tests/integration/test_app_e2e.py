@@ -276,6 +276,29 @@ def test_rightsizing_endpoint_answers_with_a_patch(stack: Stack) -> None:
     assert r.status_code == 422 and "at least two points" in r.text
 
 
+def test_rules_page_lists_every_rule_with_its_last_run(stack: Stack) -> None:
+    def listed() -> dict[str, dict[str, object]] | None:
+        body = requests.get(f"{stack.url}/rules", timeout=30).json()
+        rules = {r["name"]: r for r in body["rules"]}
+        done = all(r["last_run_success"] for r in rules.values())
+        return rules if done and body["reload_success"] else None
+
+    rules = wait_until(listed, 120, "every rule run once in GET /rules")
+    assert {n: r["kind"] for n, r in rules.items()} == {
+        "e2e": "detector",
+        "e2e_load": "forecast",
+        "e2e_size": "rightsizing",
+    }
+    assert rules["e2e"]["series"] == 2 and rules["e2e"]["last_error"] is None
+    assert str(rules["e2e"]["location"]).startswith(str(stack.rules_dir / "rules.yaml") + ":")
+
+
+def test_process_metrics_are_exported(stack: Stack) -> None:
+    metrics = _metrics(stack.url)
+    for name in ("process_resident_memory_bytes", "process_cpu_seconds_total", "python_info"):
+        assert name in metrics, name
+
+
 def test_alert_through_alertmanager_is_ranked_and_exported(stack: Stack, tmp_path: Path) -> None:
     am = AlertmanagerServer(tmp_path / "am", f"{stack.url}/alerts")
     try:
@@ -369,6 +392,9 @@ def test_bad_rule_file_on_reload_keeps_the_old_rules(stack: Stack) -> None:
         assert wait_until(lambda: reload_metric() == 0.0, 30, "reload metric 0") is True
         ok = {lab["rule"]: v for lab, v in _metrics(stack.url)["sidecar_rule_last_run_success"]}
         assert ok["e2e"] == 1.0  # the old rules keep running
+        listed = requests.get(f"{stack.url}/rules", timeout=30).json()
+        assert listed["reload_success"] is False
+        assert any("rules.yaml:" in e and "step" in e for e in listed["reload_errors"])
     finally:
         path.write_text(good)
         requests.post(f"{stack.url}/-/reload", timeout=30)

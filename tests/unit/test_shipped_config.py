@@ -108,3 +108,20 @@ def test_dashboards_have_stable_unique_uids_and_are_generated() -> None:
         (ROOT / "grafana" / "provisioning" / "dashboards" / "sidecar.yml").read_text()
     )
     assert provisioning["providers"][0]["type"] == "file"
+
+
+def test_every_alert_links_its_runbook_section() -> None:
+    """As the Prometheus mixins do: `runbook_url` to a section that exists."""
+    rules = yaml.safe_load((ROOT / "rules" / "prometheus" / "sidecar.rules.yml").read_text())
+    alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    headings = {
+        line[3:].strip().lower()
+        for line in (ROOT / "docs" / "runbook.md").read_text().splitlines()
+        if line.startswith("## ")
+    }
+    base = "https://github.com/seedcore/sidecar/blob/main/docs/runbook.md#"
+    assert alerts
+    for alert in alerts:
+        url = alert["annotations"]["runbook_url"]
+        assert url == base + alert["alert"].lower()
+        assert alert["alert"].lower() in headings
