@@ -43,6 +43,7 @@ def _role(cmdline: list[str]) -> str:
         ("ray::ProxyActor", "serve proxy"),
         ("ray::ServeController", "serve controller"),
         ("ray::IDLE", "idle worker"),
+        ("/raylet ", "raylet"),
         ("dashboard/agent.py", "dashboard agent"),
         ("runtime_env/agent", "runtime env agent"),
         ("dashboard/dashboard.py", "dashboard"),
@@ -53,6 +54,9 @@ def _role(cmdline: list[str]) -> str:
         ("sidecar run", "driver (sidecar run)"),
         ("ray.init", "driver (bare ray)"),
         ("default_worker.py", "worker"),
+        ("resource_tracker", "multiprocessing tracker"),
+        ("spawn_main", "dashboard module (subprocess)"),
+        ("forkserver", "multiprocessing forkserver"),
     ):
         if key in text:
             return role
@@ -84,6 +88,20 @@ def session_processes(sid: int) -> list[Proc]:
     return out
 
 
+def listening(procs: list[Proc]) -> None:
+    """Print the TCP ports the processes listen on (from `ss`), by role."""
+    roles = {p.pid: p.role for p in procs}
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=False).stdout
+    ports: dict[str, set[str]] = {}
+    for line in out.splitlines():
+        cols = line.split()
+        for pid in (int(x.split("=")[1]) for x in line.split(",") if x.startswith("pid=")):
+            if pid in roles:
+                ports.setdefault(roles[pid], set()).add(cols[3])
+    for role, addrs in sorted(ports.items()):
+        print(f"  listening: {role}: {', '.join(sorted(addrs))}")
+
+
 def measure(cmd: list[str], env: dict[str, str], port: int | None, settle: float) -> list[Proc]:
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
@@ -94,7 +112,9 @@ def measure(cmd: list[str], env: dict[str, str], port: int | None, settle: float
                 url = f"http://{LOOPBACK}:{port}/healthz"
                 wait_until(lambda: requests.get(url, timeout=2).ok, 180, "sidecar up")
             time.sleep(settle)
-            return session_processes(proc.pid)
+            procs = session_processes(proc.pid)
+            listening(procs)
+            return procs
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             try:

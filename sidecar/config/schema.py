@@ -129,7 +129,9 @@ class Settings(_Strict):
         "webhook token also reads; none = open.",
     )
     ray_dashboard: bool = Field(
-        default=True, description="Start the Ray dashboard on 127.0.0.1:8265 with the embedded Ray."
+        default=False,
+        description="Start the Ray dashboard on 127.0.0.1:8265 with the embedded Ray (11 more "
+        "processes, about 220 MB more memory).",
     )
     ingress_min_replicas: PositiveInt = Field(
         default=1, description="Fewest replicas of the stateless HTTP ingress (Serve autoscaling)."

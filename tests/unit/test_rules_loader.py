@@ -131,12 +131,12 @@ class TestEnvironmentOverrides:
             "SIDECAR_PROMETHEUS_URL": "http://10.0.0.1:9090",
             "SIDECAR_INTERVAL": "1m",
             "SIDECAR_LISTEN_PORT": "9000",
-            "SIDECAR_RAY_DASHBOARD": "false",
+            "SIDECAR_RAY_DASHBOARD": "true",
             "UNRELATED": "x",
         }
         s = load_rules(["rules"], environ=env).settings
         assert str(s.prometheus_url) == "http://10.0.0.1:9090/"
-        assert (s.interval, s.listen_port, s.ray_dashboard) == (60.0, 9000, False)
+        assert (s.interval, s.listen_port, s.ray_dashboard) == (60.0, 9000, True)
         assert s.shards == 1  # from rules/sidecar.yaml, untouched
 
     def test_bad_env_values_are_reported_by_variable(self, repo_root: Path) -> None:
