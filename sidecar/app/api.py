@@ -14,10 +14,11 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sidecar import __version__
@@ -56,7 +57,8 @@ __all__ = [
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
-api = FastAPI(
+# Swagger UI and ReDoc from the package's own files (FastAPI's default loads them from a CDN)
+api = FastAPIOffline(
     title="sidecar",
     version=__version__,
     description="SeedCore sidecar: anomaly scores, forecasts and replica recommendations, "

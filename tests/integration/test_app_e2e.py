@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import signal
 import sys
 import threading
@@ -291,6 +292,18 @@ def test_rules_page_lists_every_rule_with_its_last_run(stack: Stack) -> None:
     }
     assert rules["e2e"]["series"] == 2 and rules["e2e"]["last_error"] is None
     assert str(rules["e2e"]["location"]).startswith(str(stack.rules_dir / "rules.yaml") + ":")
+
+
+def test_api_docs_work_offline(stack: Stack) -> None:
+    """/docs and /redoc load every asset from the sidecar itself, none from a CDN."""
+    for page in ("/docs", "/redoc"):
+        html = requests.get(stack.url + page, timeout=10).text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert assets and not [a for a in assets if "://" in a], assets
+        for asset in assets:
+            r = requests.get(stack.url + asset, timeout=10)
+            assert r.status_code == 200 and len(r.content) > 1000, asset
+    assert requests.get(stack.url + "/openapi.json", timeout=10).json()["paths"]
 
 
 def test_process_metrics_are_exported(stack: Stack) -> None:
