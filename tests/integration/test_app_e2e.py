@@ -436,7 +436,13 @@ EXPECT_DATA = {
 def test_every_dashboard_query_runs_on_the_real_stack(stack: Stack) -> None:
     import json
 
-    variables = {"$rule": "e2e", "$frule": "e2e_load", "$__rate_interval": "1m"}
+    variables = {
+        "$rule": "e2e",
+        "$frule": "e2e_load",
+        "$__rate_interval": "1m",
+        "$job": ".*",
+        "$instance": ".*",
+    }
     # the template variables resolve to these values on this stack
     rules = {
         r["metric"]["rule"]
@@ -459,6 +465,8 @@ def test_every_dashboard_query_runs_on_the_real_stack(stack: Stack) -> None:
 
     for path in sorted((ROOT / "grafana" / "dashboards").glob("*.json")):
         dash = json.loads(path.read_text())
+        for a in dash["annotations"].get("list", []):  # annotation queries must run too
+            run_panel({"title": a["name"], "targets": [{"expr": a["expr"]}]})
         for p in dash["panels"]:
             found = run_panel(p)
             if p["title"] in EXPECT_DATA[dash["uid"]] and not found:
