@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
+from sidecar.checkpoint import RuleState, rule_hash
 from sidecar.config.loader import Rules
 from sidecar.config.schema import DetectorRule, ForecastRule, RightsizingRule
 from sidecar.detect.base import Bank, UnivariateDetector
@@ -217,6 +219,40 @@ class Engine:
         kept = set(detectors) | set(forecasts) | set(rightsizing)
         self._health = {n: h for n, h in self._health.items() if n in kept}
         self.rules = rules
+
+    # -- checkpoints -----------------------------------------------------------------------------
+
+    def export_state(self) -> dict[str, RuleState]:
+        """Every rule's learned state (live objects: pickle them before the next `step`)."""
+        out: dict[str, RuleState] = {}
+        for name, st in self._detectors.items():
+            out[name] = RuleState(rule_hash(st.rule), "detector", st)
+        for name, fs in self._forecasts.items():
+            out[name] = RuleState(rule_hash(fs.rule), "forecast", fs)
+        for name, rs in self._rightsizing.items():
+            out[name] = RuleState(rule_hash(rs.rule), "rightsizing", rs)
+        return out
+
+    def restore_state(self, saved: Mapping[str, RuleState]) -> list[str]:
+        """Adopt the saved state of every rule whose definition is unchanged (same hash);
+        the others start cold. Returns the names restored."""
+        restored = []
+
+        def fits(name: str, kind: str, cls: type, rule: BaseModel) -> Any:
+            s = saved.get(name)
+            ok = s is not None and s.kind == kind and isinstance(s.state, cls)
+            if ok and s is not None and s.hash == rule_hash(rule):
+                restored.append(name)
+                return s.state
+            return None
+
+        for name, st in list(self._detectors.items()):
+            self._detectors[name] = fits(name, "detector", _DetectorState, st.rule) or st
+        for name, fs in list(self._forecasts.items()):
+            self._forecasts[name] = fits(name, "forecast", _ForecastState, fs.rule) or fs
+        for name, rs in list(self._rightsizing.items()):
+            self._rightsizing[name] = fits(name, "rightsizing", _RightsizeState, rs.rule) or rs
+        return restored
 
     # -- planning -----------------------------------------------------------------------------
 

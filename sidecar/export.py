@@ -57,6 +57,11 @@ METRICS = {
     "sidecar_tick_duration_seconds": "Duration of the scheduler's last tick.",
     "sidecar_ticks_skipped": "Ticks skipped because the previous one overran its interval, "
     "since start.",
+    "sidecar_checkpoint_load_errors": "Checkpoint files that could not be used at start "
+    "(corrupt, truncated, newer format): those rules started cold.",
+    "sidecar_checkpoint_bytes": "Size of the shard's last checkpoint.",
+    "sidecar_checkpoint_last_success_timestamp_seconds": "When the shard last wrote its "
+    "checkpoint.",
     "sidecar_snapshot_timestamp_seconds": "When the exported snapshot was taken.",
     "sidecar_build_info": "Always 1; the labels say which sidecar and Python run.",
 }
@@ -124,6 +129,11 @@ class SnapshotCollector(Collector):
         )
         skipped = CounterMetricFamily(
             "sidecar_ticks_skipped", METRICS["sidecar_ticks_skipped"], labels=["shard"]
+        )
+        load_errors = CounterMetricFamily(
+            "sidecar_checkpoint_load_errors",
+            METRICS["sidecar_checkpoint_load_errors"],
+            labels=["shard"],
         )
         for snap in self.snapshots:
             for rule, count in snap.nonfinite_samples_total:
@@ -230,6 +240,16 @@ class SnapshotCollector(Collector):
                 skipped.add_metric(shard, float(snap.ticks_skipped_total))
             if snap.taken_at:
                 add("sidecar_snapshot_timestamp_seconds", ["shard"], shard, snap.taken_at)
+            if snap.checkpoint_load_errors_total is not None:
+                load_errors.add_metric(shard, float(snap.checkpoint_load_errors_total))
+            if snap.checkpoint_bytes is not None and snap.checkpoint_written_at is not None:
+                add("sidecar_checkpoint_bytes", ["shard"], shard, float(snap.checkpoint_bytes))
+                add(
+                    "sidecar_checkpoint_last_success_timestamp_seconds",
+                    ["shard"],
+                    shard,
+                    snap.checkpoint_written_at,
+                )
         # one family per metric name: merge label-set variants (exposition needs one TYPE line)
         merged: dict[str, GaugeMetricFamily] = {}
         for (name, _), fam in families.items():
@@ -241,7 +261,7 @@ class SnapshotCollector(Collector):
         yield _build_info()
         if errors.samples:
             yield errors
-        for counter in (nonfinite, skipped):
+        for counter in (nonfinite, skipped, load_errors):
             if counter.samples:
                 yield counter
 

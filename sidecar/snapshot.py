@@ -129,5 +129,8 @@ class Snapshot:
     reload_success_at: float | None = None
     tick_duration_s: float | None = None
     ticks_skipped_total: int = 0
+    checkpoint_load_errors_total: int | None = None  # None: this owner keeps no checkpoint
+    checkpoint_bytes: int | None = None  # of the last checkpoint written
+    checkpoint_written_at: float | None = None
     shard: str = ""
     extra: dict[str, float] = field(default_factory=dict)

@@ -183,17 +183,20 @@ class PrometheusServer:
         job: str = "rig",
         port: int | None = None,
         sidecars: Iterable[str] = (),
+        query_log: bool = False,
     ) -> None:
         self.port = free_port() if port is None else port
         self.job = job
         self.url = f"http://{LOOPBACK}:{self.port}"
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "prometheus.yml"
+        self.query_log = workdir / "queries.log"
         config.write_text(
             "global:\n"
             f"  scrape_interval: {scrape_interval}\n"
             f"  evaluation_interval: {scrape_interval}\n"
-            "scrape_configs:\n"
+            + (f"  query_log_file: {self.query_log}\n" if query_log else "")
+            + "scrape_configs:\n"
             f"  - job_name: {job}\n"
             "    static_configs:\n"
             f"      - targets: {json.dumps(list(targets))}\n"
@@ -228,6 +231,13 @@ class PrometheusServer:
         if not self.process.alive():
             raise RuntimeError(f"prometheus exited:\n{self.process.output()}")
         return requests.get(f"{self.url}/-/ready", timeout=1).status_code == 200
+
+    def logged_queries(self) -> list[dict[str, Any]]:
+        """Every query Prometheus answered so far (with `query_log=True`): its params."""
+        if not self.query_log.exists():
+            return []
+        lines = self.query_log.read_text().splitlines()
+        return [json.loads(line)["params"] for line in lines if line.strip()]
 
     def instant(self, promql: str) -> list[dict[str, Any]]:
         """Result of an instant query, straight from the HTTP API."""

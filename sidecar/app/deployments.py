@@ -87,6 +87,10 @@ class Scheduler:
     async def rules(self) -> dict[str, Any]:
         return self.core.rules_report()
 
+    async def __del__(self) -> None:
+        """Serve calls this when the replica stops: save the learned state one last time."""
+        await self.core.save_checkpoint()
+
     def check_health(self) -> None:
         if not self.core.alive():
             raise RuntimeError("the tick loop is dead or stuck")

@@ -15,9 +15,11 @@ import asyncio
 import dataclasses
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from sidecar.app.settings import AppArgs, shard_of
+from sidecar.checkpoint import CheckpointError, RuleState, read_checkpoint, write_checkpoint
 from sidecar.clock import SystemClock
 from sidecar.config.loader import Rules, expand_paths
 from sidecar.engine import Engine, QueryPlan
@@ -80,6 +82,60 @@ class SchedulerCore:
         self._heartbeat = self.clock.monotonic()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._checkpoints = Path(self.settings.data_dir) / "checkpoints"
+        self._checkpoint_load_errors = 0
+        self._checkpoint_bytes: int | None = None
+        self._checkpoint_at: float | None = None
+        self._load_checkpoints()
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def _load_checkpoints(self) -> None:
+        """Adopt the saved state of this shard's rules from every shard's checkpoint (rules
+        move between shards when `shards` changes); the newest file wins per rule."""
+        saved: dict[str, tuple[float, RuleState]] = {}
+        for leftover in self._checkpoints.glob(".shard-*.tmp"):  # of a write cut short
+            leftover.unlink(missing_ok=True)
+        for path in sorted(self._checkpoints.glob("shard-*.ckpt")):
+            try:
+                ckpt = read_checkpoint(path)
+            except (CheckpointError, OSError) as exc:
+                self._checkpoint_load_errors += 1
+                log.warning("checkpoint not used, its rules start cold: %s", exc)
+                continue
+            for name, state in ckpt.rules.items():
+                if name not in saved or saved[name][0] < ckpt.written_at:
+                    saved[name] = (ckpt.written_at, state)
+        if saved:
+            restored = self.engine.restore_state({n: s for n, (_, s) in saved.items()})
+            log.info(
+                "shard %d: restored %d rule(s) from checkpoints: %s",
+                self.shard,
+                len(restored),
+                ", ".join(sorted(restored)) or "none",
+            )
+
+    async def save_checkpoint(self) -> None:
+        """Write this shard's state (between ticks, so it is consistent); errors are logged."""
+        if self.settings.checkpoint_interval <= 0:
+            return
+        path = self._checkpoints / f"shard-{self.shard}.ckpt"
+        async with self._lock:
+            now = self.clock.now()
+            try:
+                self._checkpoint_bytes = await asyncio.to_thread(
+                    write_checkpoint, path, self.engine.export_state(), now
+                )
+                self._checkpoint_at = now
+            except Exception as exc:  # noqa: BLE001 (a failed save must not stop the loop)
+                log.error("checkpoint of shard %d not written: %s", self.shard, exc)
+
+    def _checkpoint_due(self) -> bool:
+        every = self.settings.checkpoint_interval
+        if every <= 0 or self._ticks == 0:
+            return False
+        last = self._checkpoint_at
+        return last is None or self.clock.now() - last >= every
 
     # -- loop ------------------------------------------------------------------------------
 
@@ -94,6 +150,8 @@ class SchedulerCore:
             self._heartbeat = started
             try:
                 await self.tick()
+                if self._checkpoint_due():
+                    await self.save_checkpoint()
             except Exception:
                 log.exception("tick failed")
             elapsed = self.clock.monotonic() - started
@@ -146,6 +204,9 @@ class SchedulerCore:
                 reload_success_at=self._reload_at,
                 tick_duration_s=self.clock.monotonic() - t0,
                 ticks_skipped_total=self._skipped,
+                checkpoint_load_errors_total=self._checkpoint_load_errors,
+                checkpoint_bytes=self._checkpoint_bytes,
+                checkpoint_written_at=self._checkpoint_at,
             )
             return self._snapshot
 

@@ -106,6 +106,12 @@ class Settings(_Strict):
     interval: PositiveDuration = Field(
         default=30.0, description="How often every rule is evaluated (a Prometheus duration)."
     )
+    checkpoint_interval: Duration = Field(
+        default=300.0,
+        description="How often each scheduler shard saves its learned state to "
+        "`data_dir/checkpoints` (also on shutdown); a restart loads it and queries Prometheus "
+        "only from where it left off. 0s = never.",
+    )
     data_dir: str = Field(
         default="data", description="Directory for the SQLite state (alert history, feedback)."
     )
