@@ -35,9 +35,10 @@ from sidecar.app.api import (
 )
 from sidecar.app.auth import Tokens
 from sidecar.app.logs import forward_to_driver
-from sidecar.app.scheduler import SchedulerCore
+from sidecar.app.scheduler import SchedulerCore, rules_for_shard
 from sidecar.app.settings import AppArgs
 from sidecar.clock import SystemClock
+from sidecar.config.loader import Rules
 from sidecar.export import render
 from sidecar.forecast.usage import advise
 from sidecar.rightsize.container import ContainerUsage, recommend_container
@@ -65,10 +66,10 @@ class Scheduler:
 
     # Serve supports async constructors; mypy does not know that.
     async def __init__(  # type: ignore[misc]
-        self, args: dict[str, Any], shard: int = 0, shards: int = 1
+        self, args: dict[str, Any], rules: Rules, shard: int = 0, shards: int = 1
     ) -> None:
         forward_to_driver()
-        self.core = SchedulerCore(AppArgs.model_validate(args), shard, shards)
+        self.core = SchedulerCore(AppArgs.model_validate(args), shard, shards, rules=rules)
         self.core.start()
 
     async def snapshot(self) -> Snapshot:
@@ -101,9 +102,8 @@ class AlertOwner:
     anomalies. It lives in the ingress replica when there is only one (no actor hop per
     webhook), else in the `AlertDesk` deployment that every ingress replica calls."""
 
-    def __init__(self, args: dict[str, Any], schedulers: list[DeploymentHandle[Any]]) -> None:
+    def __init__(self, rules: Rules, schedulers: list[DeploymentHandle[Any]]) -> None:
         forward_to_driver()
-        rules = AppArgs.model_validate(args).load()
         self.core = AlertDeskCore(rules.salience, rules.settings.data_dir)
         self.schedulers = schedulers
         self._lock = asyncio.Lock()
@@ -173,9 +173,9 @@ class AlertDesk(AlertOwner):
 
     # Serve supports async constructors (the owner needs the replica's running loop).
     async def __init__(  # type: ignore[misc]
-        self, args: dict[str, Any], schedulers: list[DeploymentHandle[Any]]
+        self, rules: Rules, schedulers: list[DeploymentHandle[Any]]
     ) -> None:
-        super().__init__(args, schedulers)
+        super().__init__(rules, schedulers)
 
 
 @serve.deployment(max_ongoing_requests=200, ray_actor_options={"num_cpus": 0})
@@ -185,12 +185,11 @@ class Ingress:
 
     async def __init__(  # type: ignore[misc]
         self,
-        args: dict[str, Any],
+        rules: Rules,
         schedulers: list[DeploymentHandle[Any]],
         alerts: DeploymentHandle[Any] | None,
     ) -> None:
         forward_to_driver()
-        rules = AppArgs.model_validate(args).load()
         self.settings = rules.settings
         # checked by the `Authorize` middleware before any body is read
         api.state.tokens = Tokens(write=self.settings.webhook_token, read=self.settings.read_token)
@@ -198,7 +197,7 @@ class Ingress:
         self.schedulers = schedulers
         # `alerts` is None when this is the only ingress replica: it owns the book itself
         self.owner: AlertOwner | RemoteAlertOwner = (
-            AlertOwner(args, schedulers) if alerts is None else RemoteAlertOwner(alerts)
+            AlertOwner(rules, schedulers) if alerts is None else RemoteAlertOwner(alerts)
         )
         self.clock = SystemClock()
 
@@ -347,7 +346,7 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
     # (the Serve decorator adds .options/.bind; Ray ships no type information for them)
     schedulers = [
         Scheduler.options(name=f"Scheduler{i}", logging_config=logs).bind(  # type: ignore[attr-defined]
-            raw, i, shards
+            raw, rules_for_shard(rules, i, shards), i, shards
         )
         for i in range(shards)
     ]
@@ -355,7 +354,7 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
     one_ingress = s.ingress_max_replicas <= s.ingress_min_replicas and replicas == 1
     # One ingress replica owns the alert book itself; several share an AlertDesk deployment.
     desk = (
-        None if one_ingress else AlertDesk.options(logging_config=logs).bind(raw, schedulers)  # type: ignore[attr-defined]
+        None if one_ingress else AlertDesk.options(logging_config=logs).bind(rules, schedulers)  # type: ignore[attr-defined]
     )
     if s.ingress_max_replicas > s.ingress_min_replicas:
         ingress = Ingress.options(  # type: ignore[attr-defined]
@@ -373,4 +372,6 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
             num_replicas=replicas,
             max_ongoing_requests=s.ingress_max_ongoing_requests,
         )
-    return ingress.bind(raw, schedulers, desk)
+    # the rule files are read once, here, and handed on (replicas on other nodes need not
+    # see the files; a Scheduler re-reads them only to reload)
+    return ingress.bind(rules, schedulers, desk)

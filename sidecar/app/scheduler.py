@@ -20,11 +20,12 @@ from typing import Any
 
 from sidecar.app.settings import AppArgs, shard_of
 from sidecar.checkpoint import CheckpointError, RuleState, read_checkpoint, write_checkpoint
-from sidecar.clock import SystemClock
+from sidecar.clock import Clock, SystemClock
 from sidecar.config.loader import Rules, expand_paths
 from sidecar.engine import Engine, QueryPlan
 from sidecar.errors import QueryError, RuleErrors, SourceError, SourceTimeout, SourceUnavailable
 from sidecar.snapshot import Snapshot
+from sidecar.sources.base import MetricsSource
 from sidecar.sources.prometheus import PrometheusSource
 from sidecar.types import Frame
 
@@ -57,17 +58,29 @@ def _kind(exc: SourceError) -> str:
 class SchedulerCore:
     """The tick loop without Serve (the deployment in deployments.py wraps it)."""
 
-    def __init__(self, args: AppArgs, shard: int = 0, shards: int = 1) -> None:
+    def __init__(
+        self,
+        args: AppArgs,
+        shard: int = 0,
+        shards: int = 1,
+        *,
+        clock: Clock | None = None,
+        source: MetricsSource | None = None,
+        rules: Rules | None = None,
+    ) -> None:
+        """`rules` as loaded by `build_app` (else read from `args`); `clock` and `source`
+        default to the wall clock and the settings' Prometheus (tests and replays pass a
+        `ReplayClock` and an in-memory source)."""
         self.args = args
         self.shard = shard
         self.shards = shards
-        self.clock = SystemClock()
-        rules = args.load()
+        self.clock: Clock = clock or SystemClock()
+        rules = rules if rules is not None else args.load()
         self.settings = rules.settings
         self.engine = Engine(
             rules_for_shard(rules, shard, shards), interval=rules.settings.interval
         )
-        self.source = PrometheusSource.from_settings(rules.settings)
+        self.source: MetricsSource = source or PrometheusSource.from_settings(rules.settings)
         self._snapshot = Snapshot(
             shard=str(shard), reload_success=True, reload_success_at=self.clock.now()
         )

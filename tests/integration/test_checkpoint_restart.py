@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import requests
 
+from sidecar.app.ports import port_state
 from tests.integration.test_app_e2e import running_sidecar
 from tests.rig import MetricsTarget, PrometheusServer, free_port, wait_until
 
@@ -69,6 +70,8 @@ def test_restart_resumes_from_the_checkpoint(
             metrics = requests.get(f"{url}/metrics", timeout=10).text
             assert "sidecar_checkpoint_load_errors_total" in metrics
             assert proc.alive()
+            # the Ray dashboard is off by default: nothing of this run listens on 8265
+            assert port_state("127.0.0.1", 8265) != "in_use"
     finally:
         stop.set()
         prom.close()
