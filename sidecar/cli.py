@@ -11,7 +11,7 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sidecar import __version__
@@ -299,15 +299,20 @@ def _span(text: str) -> Span:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _level(text: str) -> float:
-    """An interval level in [0.5, 1), for argparse."""
+def _number(text: str, ok: Callable[[float], bool], what: str) -> float:
+    """`text` as a number `ok` accepts, for argparse; else an error naming `what`."""
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not 0.5 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a level in [0.5, 1) such as 0.9")
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
     return value
+
+
+def _level(text: str) -> float:
+    """An interval level in [0.5, 1), for argparse."""
+    return _number(text, lambda v: 0.5 <= v < 1, "a level in [0.5, 1) such as 0.9")
 
 
 def _duration(text: str) -> float:
@@ -335,13 +340,7 @@ def _timestamp(text: str) -> float:
 
 def _fraction(text: str) -> float:
     """A number in (0, 1), for argparse."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction in (0, 1) such as 0.05")
-    return value
+    return _number(text, lambda v: 0 < v < 1, "a fraction in (0, 1) such as 0.05")
 
 
 def _cmd_rightsize(args: argparse.Namespace) -> int:
