@@ -38,13 +38,15 @@ __all__ = [
     "write_checkpoint",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Raised whenever the pickled learned state changes shape (2: the baseline keeps the day
+before's usual change, `hday_spread`): a file of another version is a cold start."""
 MAGIC = b"SIDECAR-CHECKPOINT v"
 _HEADER = struct.Struct(">Q32s")  # payload length, SHA-256 of the payload
 
 
 class CheckpointError(SidecarError):
-    """A checkpoint that cannot be used (corrupt, truncated, or from a newer format)."""
+    """A checkpoint that cannot be used (corrupt, truncated, or from another format)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,11 +41,8 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("Top level of a rule file", RuleFile),
     ("`settings`", Settings),
     ("`detectors[]`", DetectorRule),
-    (
-        "`detectors[].detector` with `kind: seasonal_robust_z` (the default)",
-        SeasonalRobustZDetector,
-    ),
-    ("`detectors[].detector` with `kind: robust_deviation`", RobustDeviationDetector),
+    ("`detectors[].detector` with `kind: robust_deviation` (the default)", RobustDeviationDetector),
+    ("`detectors[].detector` with `kind: seasonal_robust_z`", SeasonalRobustZDetector),
     ("`detectors[].detector` with `kind: change_point`", ChangePointDetector),
     ("`detectors[].detector` with `kind: isolation_forest`", IsolationForestDetector),
     ("`detectors[].threshold`", ThresholdSpec),

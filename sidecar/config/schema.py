@@ -223,17 +223,21 @@ class _UnivariateParams(_Strict):
 
 
 class RobustDeviationDetector(_UnivariateParams):
-    """Point anomalies and level shifts, best on the real labelled hourly series: the largest
-    robust z-score of a sample against its seasonal baseline learned online and against the
-    median of its recent history (the last 512 sampling intervals), calibrated against a
-    prior worth 5,000 samples, so on short series a score is nearly a fixed function of the
-    deviation; on noisy 1-minute series that costs false alarms."""
+    """Point anomalies, level shifts and frozen values (the default): the largest robust
+    z-score of a sample against its seasonal baseline learned online and against the median
+    of its recent history (the last 512 sampling intervals), calibrated against a prior worth
+    5,000 samples, then confirmed: a sample within 5 robust spreads of that median scores in
+    proportion to its distance from it. Best on real operations series; a value that is
+    wrong only for the time of day (traffic at its night level at noon) is ordinary to the
+    history, so it is missed: use `seasonal_robust_z` where such values matter."""
 
     kind: Literal["robust_deviation"] = Field(description="Selects this detector.")
 
 
 class SeasonalRobustZDetector(_UnivariateParams):
-    """Point anomalies: robust z-score against a seasonal baseline learned online (the default).
+    """Point anomalies: robust z-score against a seasonal baseline learned online, read without
+    the history's confirmation, so a value wrong for the time of day is found (the choice for
+    strongly seasonal series; more false alarms on real operations series than the default).
     A second statistic, the median of the last three residuals, is calibrated on its own: in
     heavy-tailed noise two of three samples off are rare where one is not. A third, the drift
     (how far the level moved in its last ~0.6 `window` samples), finds ramps that re-levelling
@@ -350,7 +354,7 @@ class DetectorRule(_Strict):
         default=86400.0, description="History replayed on a cold start to rebuild detector state."
     )
     detector: DetectorSpec = Field(
-        default=SeasonalRobustZDetector(kind="seasonal_robust_z"),
+        default=RobustDeviationDetector(kind="robust_deviation"),
         description="Detector and its parameters.",
     )
     threshold: ThresholdSpec = Field(

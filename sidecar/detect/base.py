@@ -21,6 +21,7 @@ from sidecar.detect.baseline import (
     BaselineParams,
     BaselineState,
     Evaluation,
+    confirmation,
     evaluate,
     learn,
     new_state,
@@ -206,6 +207,10 @@ class UnivariateDetector:
     prior_fade = math.inf
     """Statistics counted over which the prior's weight fades linearly from `prior_weight`
     to calibration.PRIOR_WEIGHT (inf: it does not fade)."""
+    confirm_sigmas: float | None = None
+    """When set, a score is multiplied by `confirmation(ev, confirm_sigmas)`: a sample within
+    this many robust spreads of the median of the channel's recent history is discounted,
+    however far it is from its adaptive baseline (None: scores are not confirmed)."""
 
     def __init__(
         self,
@@ -318,6 +323,8 @@ class UnivariateDetector:
             window = self.onset_window
             if window is not None:
                 value = onset_scalar(s.state[2], value, onset_samples(window, ev.dt))
+            if self.confirm_sigmas is not None:
+                value *= confirmation(ev, self.confirm_sigmas, SCALAR)
         lo = ev.center - EXPECTED_SIGMAS * ev.spread  # floats on the scalar backend
         hi = ev.center + EXPECTED_SIGMAS * ev.spread
         return Score(value, (lo, hi), column, True, deviating)
@@ -478,6 +485,8 @@ class Bank:
         onset = (
             value if samples is None else calibration.onset_score(self.peak, ARRAY, value, samples)
         )
+        if self.detector.confirm_sigmas is not None:
+            onset = onset * confirmation(ev, self.detector.confirm_sigmas, ARRAY)
         high = np.zeros(value.shape, dtype=bool)
         for i in self.detector._now:
             high |= stats[i] >= EPISODE_Z

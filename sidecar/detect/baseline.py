@@ -26,12 +26,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from sidecar.detect.calibration import EPISODE_Z
 from sidecar.detect.periodicity import (
     FOUND_BINS,
     FoundPeriod,
+    day_before,
     new_history,
     remember,
     remember_one,
+    sample_spread,
 )
 
 __all__ = [
@@ -237,6 +240,7 @@ class BaselineState:
         "hbucket",
         "hclosed",
         "hcount",
+        "hday_spread",
         "hist",
         "hmed",
         "hphase",
@@ -309,6 +313,8 @@ class BaselineState:
         self.hwidth = zeros()  # seconds per bucket (0 = not chosen yet)
         self.hmed = zeros()  # the history's median and robust spread (0 = not known yet)
         self.hspread = zeros()
+        # how far a bucket usually is from the day before's (0 = not known yet)
+        self.hday_spread = zeros()
         self.hist: Any = new_history(n)
         if params.find_period:
             self.profiles.append(xp.profile(size, FOUND_BINS))
@@ -399,6 +405,27 @@ class Evaluation:
     level_z: (
         Any  # |x - the recent history's median| in its robust spreads (LEVEL_GATE; 0 until known)
     )
+    history_z: Any  # the same deviation ungated (inf until the history is known or if not ok)
+    day_z: Any  # |x - the history's bucket a day before| in its usual change (0 if not known)
+
+
+DAY_CONFIRM_SIGMAS = 12.0
+"""A sample this many usual day-over-day changes from the same time yesterday is confirmed
+in full, however ordinary its value is for the history as a whole (docs/decisions/0001)."""
+
+
+def confirmation(ev: Evaluation, sigmas: float, xp: Ops) -> Any:
+    """How much of a score the channel's history confirms, in [0, 1]: the larger of
+    history_z / sigmas and day_z / DAY_CONFIRM_SIGMAS, at most 1. An adaptive baseline's
+    sigma shrinks in quiet hours and its level follows an incident, so on real series a
+    sample can sit many of its sigmas off while being ordinary for the last weeks; a value
+    ordinary for the history but far from yesterday's at this time (a daily cycle broken)
+    is confirmed by the day before. A run of one non-zero value that is an episode on its
+    own (`stuck` >= EPISODE_Z and above `z`: a frozen exporter) is its own evidence; a
+    count that sits at zero is not."""
+    frozen = (ev.stuck >= ev.z) & (ev.stuck >= EPISODE_Z) & (ev.x != 0.0)
+    seen = xp.maximum(ev.history_z / sigmas, ev.day_z / DAY_CONFIRM_SIGMAS)
+    return xp.where(frozen, 1.0, xp.minimum(1.0, seen))
 
 
 def bin_origin(t: Any, t_first: Any, xp: Ops) -> Any:
@@ -527,8 +554,14 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
     same = ok & (xs == s.x_last)
     run = xp.where(same, s.run + 1.0, 0.0)
     stuck = run * (1.0 - s.repeat_rate) * params.stuck_gain
-    known = ok & (s.hspread > 0.0) & (z >= LEVEL_GATE)
-    level_z = xp.where(known, abs(xs - s.hmed) / xp.where(known, s.hspread, 1.0), 0.0)
+    hspread = sample_spread(s.hspread, spread, s.dt, s.hwidth, xp)
+    known = ok & (hspread > 0.0)
+    history_z = xp.where(known, abs(xs - s.hmed) / xp.where(known, hspread, 1.0), xp.inf)
+    level_z = xp.where(known & (z >= LEVEL_GATE), history_z, 0.0)
+    dspread = sample_spread(s.hday_spread, spread, s.dt, s.hwidth, xp)
+    change = abs(xs - day_before(s, t))
+    daily = ok & (dspread > 0.0) & xp.isfinite(change)
+    day_z = xp.where(daily, change / xp.where(daily, dspread, 1.0), 0.0)
     return Evaluation(
         x=xs,
         t=t,
@@ -555,6 +588,8 @@ def evaluate(params: BaselineParams, s: BaselineState, xp: Ops, t: Any, x: Any) 
         dt=s.dt,
         drift=s.drift,
         level_z=level_z,
+        history_z=history_z,
+        day_z=day_z,
     )
 
 

@@ -20,12 +20,18 @@ class RobustDeviation(UnivariateDetector):
     (`stuck`), and from the median of the channel's last 512 sampling intervals in their
     robust spread (`level_z`, refreshed every 48: an adaptive baseline follows a long
     incident, the history's median does not). Each channel learns its own tail, but its
-    prior counts for 5,000 samples (the default's: 100), so a short series is scored by
-    the deviation itself and a long noisy one learns what is routine for it
-    (docs/decisions/0001-real-data-scoring.md: what it gains and costs).
+    prior counts for 5,000 samples (`seasonal_robust_z`'s: 100), so a short series is
+    scored by the deviation itself and a long noisy one learns what is routine for it.
+    The score is then confirmed by the history (`baseline.confirmation`): a sample that is
+    ordinary for the last weeks and for yesterday at this time is discounted, however far
+    it is from the adaptive baseline (docs/decisions/0001-real-data-scoring.md).
     """
 
     kind = "robust_deviation"
+    confirm_sigmas = 5.0  # and far from the history's median too: see the decision record
+    # a level or variance change inside the recent range (a daily swing) is discounted by
+    # the confirmation: seasonal_robust_z and change_point are the detectors for those
+    targets = ("spike",)
     prior_weight = 5000.0  # a channel trusts its own tail late: see the decision record
     fitted_tails: tuple[int, ...] = (0,)
     season_read_cycles = 1.0  # the point deviation weighs every candidate: no CUSUM runs

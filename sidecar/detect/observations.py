@@ -25,9 +25,9 @@ from sidecar.config.schema import ThresholdSpec
 from sidecar.detect import calibration
 from sidecar.detect.base import EXPECTED_SIGMAS, UnivariateDetector
 from sidecar.detect.calibration import Calibration
+from sidecar.detect.deviation import RobustDeviation
 from sidecar.detect.monitor import Monitor
 from sidecar.detect.ops import SCALAR
-from sidecar.detect.seasonal import SeasonalRobustZ
 from sidecar.types import Frame
 
 __all__ = ["MIN_BATCH", "MetricResult", "ObservationResult", "score_observations"]
@@ -71,7 +71,7 @@ def score_observations(
 ) -> list[ObservationResult]:
     """Score each observation (a metric → value mapping) at its timestamp, in input order."""
     spec = ThresholdSpec() if threshold is None else threshold
-    if history is not None and len(history) >= SeasonalRobustZ().warmup:
+    if history is not None and len(history) >= RobustDeviation().warmup:
         return _with_history(observations, timestamps, spec, history)
     if len(observations) >= MIN_BATCH:
         return _against_batch(observations, spec)
@@ -93,7 +93,7 @@ def _with_history(
     spec: ThresholdSpec,
     history: Frame,
 ) -> list[ObservationResult]:
-    detector = SeasonalRobustZ()
+    detector = RobustDeviation()  # the default detector (registry.DEFAULT_SPEC)
     monitor = Monitor(detector, spec)
     monitor.update_frame(history)
     order = sorted(range(len(observations)), key=lambda i: timestamps[i])

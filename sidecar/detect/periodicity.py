@@ -33,6 +33,8 @@ __all__ = [
     "SPAN",
     "FoundPeriod",
     "autocorrelation",
+    "day_before",
+    "day_before_one",
     "find_periods",
     "fold_profile",
     "history_level",
@@ -40,6 +42,7 @@ __all__ = [
     "profile_bins",
     "remember",
     "remember_one",
+    "sample_spread",
 ]
 
 Array = NDArray[np.float64]
@@ -346,9 +349,9 @@ def _refresh_due(before: float, after: float, phase: float) -> bool:
     return math.floor((after + phase) / CHECK_EVERY) > math.floor((before + phase) / CHECK_EVERY)
 
 
-def history_level(row: Array, width: float, dt: float) -> tuple[float, float]:
-    """The median of a channel's history and its robust spread, scaled up to single
-    samples when a bucket holds several (its mean is quieter); (0, 0) when not known.
+def history_level(row: Array) -> tuple[float, float]:
+    """The median of a channel's history buckets and their robust spread; (0, 0) when not
+    known (`sample_spread` reads it for one sample).
 
     The spread is the larger of 1.4826 MAD (the mean absolute deviation where most buckets
     repeat one value) and the 10-90% range in sigmas: a daily cycle whose nights are most of
@@ -363,22 +366,77 @@ def history_level(row: Array, width: float, dt: float) -> tuple[float, float]:
     if not spread > 0.0:
         spread = MEAN_AD_TO_SIGMA * float(dev.mean())
     low, high = np.quantile(valid, (0.1, 0.9))
-    spread = max(spread, float(high - low) / RANGE_TO_SIGMA)
-    if 0.0 < dt < width:
-        spread *= math.sqrt(width / dt)
-    return med, spread
+    return med, max(spread, float(high - low) / RANGE_TO_SIGMA)
 
 
-def _refresh(s: Any, i: int | None) -> None:
-    """Read channel `i`'s history level and spread (`None`: a one-channel state)."""
+def sample_spread(bucket_spread: Any, sigma: Any, dt: Any, width: Any, xp: Any) -> Any:
+    """The history's spread for one sample where a bucket holds several (`dt < width`):
+    the buckets' own spread plus the sample noise (the baseline's `sigma`) their means
+    averaged away. Scaling the buckets' spread by sqrt(width / dt) instead also scaled a
+    daily cycle, and a 12-sigma spike at 1-minute steps read as 1.4 spreads."""
+    averaged = (bucket_spread > 0.0) & (dt > 0.0) & (dt < width)
+    safe = xp.where(averaged, width, 1.0)
+    added = bucket_spread * bucket_spread + sigma * sigma * (1.0 - dt / safe)
+    return xp.where(averaged, np.sqrt(xp.where(averaged, added, 0.0)), bucket_spread)
+
+
+DAY = 86400.0
+
+
+def day_lag(width: float) -> int:
+    """Buckets in a day at this bucket width; 0 where a day does not fit in the history."""
+    lag = round(DAY / width) if width > 0.0 else 0
+    return lag if 0 < lag <= SPAN - LEVEL_MIN else 0
+
+
+def day_spread(row: Array, lag: int) -> float:
+    """The robust spread of each bucket's change from the same bucket a day before (0 when
+    fewer than LEVEL_MIN pairs are known): how far a value usually is from yesterday's."""
+    if lag <= 0:
+        return 0.0
+    change = row[lag:] - row[:-lag]
+    change = change[np.isfinite(change)]
+    if change.size < LEVEL_MIN:
+        return 0.0
+    dev = np.abs(change - float(np.median(change)))
+    spread = SIGMA_PER_MAD_ABS * float(np.median(dev))
+    return spread if spread > 0.0 else MEAN_AD_TO_SIGMA * float(dev.mean())
+
+
+def day_before_one(s: Any, t: float) -> float:
+    """The history's bucket a day before the bucket of `t` (NaN where not known), for a
+    one-channel state."""
+    lag = day_lag(s.hwidth)
+    if lag == 0 or math.isnan(t):
+        return math.nan
+    return float(s.hist[int((math.floor(t / s.hwidth) - lag) % SPAN)])
+
+
+def day_before(s: Any, t: Any) -> Any:
+    """`day_before_one` for every channel of an array state (or the one of a scalar one)."""
+    if s.hist.ndim == 1:
+        return day_before_one(s, t)
+    width = s.hwidth
+    known = (width > 0.0) & np.isfinite(t)
+    safe = np.where(known, width, DAY)
+    lag = np.round(DAY / safe)
+    known &= (lag > 0) & (lag <= SPAN - LEVEL_MIN)
+    at = np.where(known, (np.floor(np.where(known, t, 0.0) / safe) - lag) % SPAN, 0.0)
+    value = s.hist[np.arange(width.size), at.astype(np.intp)].astype(np.float64)
+    return np.where(known, value, np.nan)
+
+
+def _refresh(s: Any, i: int | None, newest: float) -> None:
+    """Read channel `i`'s history level and spread, and how far a bucket usually is from
+    the day before's (`None`: a one-channel state)."""
     hist = s.hist if i is None else s.hist[i]
+    med, spread = history_level(hist.astype(np.float64))
     width = float(s.hwidth if i is None else s.hwidth[i])
-    dt = float(s.dt if i is None else s.dt[i])
-    med, spread = history_level(hist.astype(np.float64), width, dt)
+    daily = day_spread(_chronological(hist, newest), day_lag(width))
     if i is None:
-        s.hmed, s.hspread = med, spread
+        s.hmed, s.hspread, s.hday_spread = med, spread, daily
     else:
-        s.hmed[i], s.hspread[i] = med, spread
+        s.hmed[i], s.hspread[i], s.hday_spread[i] = med, spread, daily
 
 
 def _due(before: float, after: float, phase: float) -> bool:
@@ -459,7 +517,7 @@ def remember_one(
         before = s.hclosed
         s.hclosed = before + gap
         if _refresh_due(before, s.hclosed, s.hphase):
-            _refresh(s, None)
+            _refresh(s, None, b - 1.0)
             if look and _due(before, s.hclosed, s.hphase):
                 found = _look(s, None, b - 1.0, exclude)
     else:
@@ -509,7 +567,7 @@ def remember(
         ):
             phase = float(s.hphase[i])
             if _refresh_due(b0, b1, phase):
-                _refresh(s, i)
+                _refresh(s, i, newest)
                 if look and _due(b0, b1, phase):
                     period = _look(s, i, newest, exclude)
                     if period is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sidecar.config.schema import DetectorSpec, SeasonalRobustZDetector
+from sidecar.config.schema import DetectorSpec, RobustDeviationDetector
 from sidecar.detect.base import Detector
 from sidecar.detect.changepoint import ChangePoint
 from sidecar.detect.deviation import RobustDeviation
@@ -21,7 +21,7 @@ DETECTORS: dict[str, type[Any]] = {
 }
 """Detector classes by `kind`; the contract tests run over all of them."""
 
-DEFAULT_SPEC: DetectorSpec = SeasonalRobustZDetector(kind="seasonal_robust_z")
+DEFAULT_SPEC: DetectorSpec = RobustDeviationDetector(kind="robust_deviation")
 
 
 def make_detector(spec: DetectorSpec | None = None) -> Detector:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sidecar.detect.monitor import Monitor
-from sidecar.detect.registry import DETECTORS, make_detector
+from sidecar.detect.registry import DETECTORS
 from sidecar.types import Frame, SeriesKey
 
 
@@ -30,7 +30,7 @@ def test_the_expected_range_follows_a_daily_cycle_sampled_hourly(step: float) ->
 
 
 def test_hourly_series_also_read_sustained_changes() -> None:
-    """At 30-minute and coarser steps the default detector reads the CUSUM too: a 3-sigma
+    """At 30-minute and coarser steps `seasonal_robust_z` reads the CUSUM too: a 3-sigma
     level shift scores far above normal samples within a day there, while the same samples
     5 minutes apart are left to the point read-out (where the CUSUM costs more false alarms
     than it finds)."""
@@ -42,7 +42,8 @@ def test_hourly_series_also_read_sustained_changes() -> None:
         for step in peaks:
             t = 1_700_000_000.0 + step * np.arange(x.size)
             frame = Frame(SeriesKey("s"), t, x[:, None], ("v",))
-            scores = np.array([s.value for s in make_detector().score_frame(frame)])
+            detector = DETECTORS["seasonal_robust_z"]()
+            scores = np.array([s.value for s in detector.score_frame(frame)])
             assert np.quantile(scores[200:600], 0.99) < 0.2  # no price on normal samples
             peaks[step].append(float(scores[600:624].max()))
     # measured 0.47-0.80; 0.85-0.96 while every channel learned its tail against a prior

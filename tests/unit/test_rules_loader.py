@@ -66,7 +66,7 @@ def test_full_good_file_loads_to_the_expected_objects() -> None:
 def test_minimal_file_gets_schema_defaults() -> None:
     rules = load_rules([FIXTURES / "rules" / "good" / "minimal.yaml"], environ={})
     [d] = rules.detectors
-    assert d.detector.kind == "seasonal_robust_z" and d.detector.season == "auto"
+    assert d.detector.kind == "robust_deviation" and d.detector.season == "auto"
     assert d.step == 30.0 and d.lookback == 86400.0
     assert d.threshold.policy == "fixed" and not d.threshold.protect
     assert d.threshold.score_threshold == pytest.approx(1e-3 / (1e-4 + 1e-3))
