@@ -28,7 +28,9 @@ class RobustDeviation(UnivariateDetector):
     """
 
     kind = "robust_deviation"
-    confirm_sigmas = 5.0  # and far from the history's median too: see the decision record
+    confirm_sigmas: float | None = (
+        5.0  # and far from the history's median too: see the decision record
+    )
     # a level or variance change inside the recent range (a daily swing) is discounted by
     # the confirmation: seasonal_robust_z and change_point are the detectors for those
     targets = ("spike",)
