@@ -187,6 +187,12 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("-o", "--output", required=True, metavar="OUT.jsonl")
     replay.add_argument("--rules", metavar="FILE", help="rule file with a salience section")
     replay.add_argument("--db", metavar="FILE", help="SQLite file to keep the book in (resumable)")
+    replay.add_argument(
+        "--format",
+        choices=["ids", "full"],
+        help="ids: fingerprint and salience per alert (for scripts; the default for a file "
+        "or pipe); full: also its alertname and reasons (the default on a terminal)",
+    )
     replay.set_defaults(func=_cmd_alerts_replay)
 
     run = sub.add_parser(
@@ -390,14 +396,16 @@ def _cmd_rightsize(args: argparse.Namespace) -> int:
 
 
 def _cmd_alerts_replay(args: argparse.Namespace) -> int:
-    from sidecar.replay.alerts import replay_alerts
+    from sidecar.replay.alerts import ReplayFormat, replay_alerts
 
     salience = None
     if args.rules:
         from sidecar.config.loader import load_rules
 
         salience = load_rules([args.rules]).salience
-    n = replay_alerts(args.input, args.output, salience, args.db)
+    terminal = args.output == "-" and sys.stdout.isatty()
+    fmt: ReplayFormat = args.format or ("full" if terminal else "ids")
+    n = replay_alerts(args.input, args.output, salience, args.db, fmt)
     print(f"replayed {n} lines into {args.output}", file=sys.stderr)
     return EXIT_OK
 

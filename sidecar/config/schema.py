@@ -661,7 +661,7 @@ class SalienceWeights(_Strict):
         default=1.0, ge=0, description="Pushes down maintenance, drains and error-free load surges."
     )
     anomaly: float = Field(default=1.0, ge=0, description="Anomaly scores of related series.")
-    feedback: float = Field(default=1.0, ge=0, description="Operator feedback on similar alerts.")
+    feedback: float = Field(default=2.0, ge=0, description="Operator feedback on similar alerts.")
 
 
 class SalienceFeatures(_Strict):

@@ -3,8 +3,9 @@
 Each input line is a webhook payload with an extra `receivedAt` (RFC 3339), which is the
 clock, or a feedback line `{"feedback": {"fingerprint": ..., "label": ...}, "receivedAt":
 ...}`. After each line is applied (durably, when `--db` is given) one output line lists
-every firing alert once, most salient first. A malformed line stops the replay with its
-line number; the output keeps every line processed before it.
+every firing alert once, most salient first: its fingerprint and salience (`ids`, the
+format of ../shared/API.md), or also its alertname and reasons (`full`). A malformed line
+stops the replay with its line number; the output keeps every line processed before it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from sidecar.replay.streams import display_name, open_input, open_output
 from sidecar.salience.alertmanager import WebhookPayload, parse_time
 from sidecar.salience.book import AlertBook
 
-__all__ = ["FeedbackLine", "replay_alerts"]
+__all__ = ["FORMATS", "FeedbackLine", "ReplayFormat", "replay_alerts"]
+
+ReplayFormat = Literal["ids", "full"]
+FORMATS: tuple[ReplayFormat, ...] = ("ids", "full")
 
 
 class _Feedback(BaseModel):
@@ -46,9 +50,14 @@ def _field_path(exc: ValidationError) -> str:
 
 
 def replay_alerts(
-    src: str, dst: str, rules: SalienceSettings | None = None, db: str | None = None
+    src: str,
+    dst: str,
+    rules: SalienceSettings | None = None,
+    db: str | None = None,
+    fmt: ReplayFormat = "ids",
 ) -> int:
     """Replay `src` into `dst`; returns the number of lines processed."""
+    full = fmt == "full"
     name = display_name(src, "<stdin>")
     book = AlertBook(rules, db)
     lines = 0
@@ -68,9 +77,10 @@ def replay_alerts(
                 if not line.strip():
                     continue
                 received, now = _apply(book, name, lineno, line)
-                ranked = [
+                ranked: list[dict[str, Any]] = [
                     {"fingerprint": r.fingerprint, "salience": round(r.salience, 4)}
-                    for r in book.ranked(now, reasons=False)
+                    | ({"alertname": r.alertname, "reasons": list(r.reasons)} if full else {})
+                    for r in book.ranked(now, reasons=full)
                 ]
                 fout.write(json.dumps({"receivedAt": received, "ranked": ranked}) + "\n")
                 fout.flush()

@@ -31,7 +31,7 @@ from typing import Literal
 from sidecar.config.schema import SalienceSettings
 from sidecar.salience.alertmanager import Alert, WebhookPayload
 from sidecar.salience.identity import Identity, identify
-from sidecar.salience.scorer import AlertContext, Salience, SalienceScorer, Signal
+from sidecar.salience.scorer import AlertContext, Salience, SalienceScorer, Signal, age_text
 
 __all__ = ["AlertBook", "FeedbackLabel", "Placed", "RankedAlert"]
 
@@ -493,53 +493,60 @@ class AlertBook:
         return out
 
     def _root_causes(self, eps: list[_Episode]) -> dict[str, tuple[float, str]]:
-        """Within each episode: infrastructure alerts that share a relation label with other
-        alerts explain them (root +1, symptoms -0.5); else the earliest alert leads."""
+        """Within each episode, only alerts tied by a shared relation label explain each
+        other: an infrastructure alert explains the application alerts that share one of
+        its ties (root +1, those symptoms -0.5); with no such root, the first of the tied
+        alerts to start leads (+0.5). An alert tied to nothing is nobody's cause."""
         out: dict[str, tuple[float, str]] = {}
         for ep in eps:
             if len(ep.members) < 2:
                 continue
-            members = [self.firing[m] for m in ep.members]
-            rel_count: dict[tuple[str, str], int] = defaultdict(int)
+            members = sorted(
+                (self.firing[m] for m in ep.members), key=lambda m: (m.starts, m.fingerprint)
+            )
+            by_relation: dict[tuple[str, str], list[_Firing]] = defaultdict(list)
             for m in members:
-                for r in m.ident.relations:
-                    rel_count[r] += 1
-            infra = [m for m in members if m.ident.infrastructure]
-            having: dict[tuple[str, str], list[_Firing]] = defaultdict(list)
+                for r in set(m.ident.relations):
+                    by_relation[r].append(m)
+            symptom_of: dict[str, tuple[_Firing, tuple[str, str]]] = {}
             for m in members:
                 if not m.ident.infrastructure:
-                    for r in set(m.ident.relations):
-                        having[r].append(m)
-            explained: set[str] = set()
-            spread: set[tuple[str, str]] = set()  # relations whose members are explained
-            explains_all = False  # an infrastructure alert sharing no relation explains all
-            for m in infra:
-                shared = [
-                    r
-                    for r in m.ident.relations
-                    if rel_count[r] > 1 and r[0] not in ("namespace", "cluster")
-                ]
-                others = sum(rel_count[r] - 1 for r in shared)
-                if shared or len(infra) < len(members):
-                    what = f"{shared[0][0]} {shared[0][1]}" if shared else "infrastructure"
+                    continue
+                followers: dict[str, _Firing] = {}
+                tie: tuple[str, str] | None = None
+                for r in _ties(m.ident.relations):
+                    for o in by_relation[r]:
+                        if o is not m and not o.ident.infrastructure:
+                            followers.setdefault(o.fingerprint, o)
+                            tie = tie or r
+                if tie is None:
+                    continue
+                out[m.fingerprint] = (
+                    1.0,
+                    f"likely root cause of {len(followers)} alert(s) on {tie[0]} {tie[1]}: "
+                    + _names(followers.values()),
+                )
+                for fp in followers:
+                    symptom_of.setdefault(fp, (m, tie))
+            for fp, (root, tie) in symptom_of.items():
+                if fp not in out:
+                    out[fp] = (-0.5, f"symptom of {_names([root])} on {tie[0]} {tie[1]}")
+            if symptom_of:
+                continue
+            for m in members:  # no infrastructure root: the first tied alert leads
+                tied = {
+                    o.fingerprint: o
+                    for r in _ties(m.ident.relations)
+                    for o in by_relation[r]
+                    if o is not m
+                }
+                if tied:
                     out[m.fingerprint] = (
-                        1.0,
-                        f"likely root cause: {what} under "
-                        f"{max(others, len(members) - len(infra))} other alert(s)",
+                        0.5,
+                        f"started first of {len(tied) + 1} related alerts: "
+                        + _names(tied.values()),
                     )
-                    if not shared:
-                        explains_all = True
-                    for r in set(shared) - spread:
-                        explained.update(o.fingerprint for o in having.get(r, ()))
-                        spread.add(r)
-            if explains_all:
-                explained.update(m.fingerprint for m in members if not m.ident.infrastructure)
-            for o in members:
-                if o.fingerprint in explained and o.fingerprint not in out:
-                    out[o.fingerprint] = (-0.5, "symptom of an infrastructure alert in its episode")
-            if not infra:
-                first = min(members, key=lambda m: (m.starts, m.fingerprint))
-                out.setdefault(first.fingerprint, (0.5, "started first in its episode"))
+                    break
         return out
 
     def _harmless(self, f: _Firing, members: list[_Firing]) -> tuple[float, str]:
@@ -561,35 +568,58 @@ class AlertBook:
 
     def _feedback_scores(self, now: float) -> Callable[[_Firing], tuple[float, str]]:
         half = self.rules.feedback_half_life
-        by: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        # per key: decayed actionable and noise votes, and the time of the latest vote
+        by: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, -math.inf])
         for fp, tpl, wl, label, at in self._feedback:
             w = 0.5 ** (max(0.0, now - at) / half)
             i = 0 if label == "actionable" else 1
-            by[("fp", fp)][i] += w
-            by[("tpl", tpl)][i] += w
-            if wl:
-                by[("wl", wl)][i] += w
+            for key in (("fp", fp), ("tpl", tpl), ("wl", wl)):
+                if key[1]:
+                    votes = by[key]
+                    votes[i] += w
+                    votes[2] = max(votes[2], at)
 
         def score(f: _Firing) -> tuple[float, str]:
             a = n = 0.0
-            parts = []
+            latest = -math.inf
+            about = ""
             for kind, key, weight, word in (
                 ("fp", f.fingerprint, 1.0, "this alert"),
-                ("tpl", f.ident.template, 0.6, "its template"),
-                ("wl", f.ident.workload, 0.3, "its workload"),
+                ("tpl", f.ident.template, 0.6, "this rule on the same labels"),
+                ("wl", f.ident.workload, 0.3, "alerts of this workload"),
             ):
                 if key and (kind, key) in by:
-                    ca, cn = by[(kind, key)]
+                    ca, cn, at = by[(kind, key)]
                     a += weight * ca
                     n += weight * cn
-                    parts.append(word)
-            if not parts:
+                    latest = max(latest, at)
+                    about = about or word
+            if not about:
                 return 0.0, ""
             value = (a - n) / (a + n + 1.0)  # cautious: one vote moves it by at most 1/2
-            label = "actionable" if value > 0 else "noise"
-            return value, f"operators marked {' and '.join(parts[:1])} as {label}"
+            label, moved = ("actionable", "raised") if value > 0 else ("noise", "lowered")
+            ago = age_text(max(0.0, now - latest))
+            return value, f"operators marked {about} as {label} ({ago} ago): {moved}"
 
         return score
+
+
+_BROAD_RELATIONS = ("namespace", "cluster")
+
+
+def _ties(relations: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """The relations an alert explains others through: its specific ones (node, instance,
+    volume, service, database, ...); a namespace or cluster only for an alert scoped no
+    finer (a cluster-wide alert, not a node's that happens to carry the cluster label)."""
+    specific = [r for r in relations if r[0] not in _BROAD_RELATIONS]
+    return specific or list(relations)
+
+
+def _names(alerts: Iterable[_Firing], most: int = 3) -> str:
+    """Alert names, sorted and counted once, for a reason: `A, B, C and 2 more`."""
+    names = sorted({a.labels.get("alertname", "?") for a in alerts})
+    head = ", ".join(names[:most])
+    return head + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def _daily_recurring(earlier: Iterable[float], starts: float) -> bool:

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 
 from sidecar.config.schema import SalienceSettings
 
-__all__ = ["BIAS", "AlertContext", "Salience", "SalienceScorer", "Signal"]
+__all__ = ["BIAS", "AlertContext", "Salience", "SalienceScorer", "Signal", "age_text"]
 
 BIAS = -0.5
 UNKNOWN_SEVERITY = 0.3
+_ALWAYS_SAID = ("feedback",)
+"""Signals whose reason is always reported when they count: the operators who gave the
+feedback must see that it was taken."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +93,17 @@ class SalienceScorer:
         if ctx is None:
             return out
         long_running = ctx.duration_chronic or ctx.daily_recurring
+        novel = f.novelty and ctx.template_new and not long_running
         if f.rarity and ctx.template_firings is not None and not long_running:
             n = ctx.template_firings
             v = 1 - 2 * min(1.0, math.log1p(n) / math.log1p(30))
-            out.append(Signal("rarity", v, f"fired {n} time{'s' * (n != 1)} before in history"))
-        if f.novelty and ctx.template_new and not long_running:
+            span = age_text(self.rules.history)
+            if n == 0:  # one fact, one reason: a new template says "never seen before"
+                why = "" if novel else f"not fired in the last {span}"
+            else:
+                why = f"fired {n} time{'s' * (n != 1)} in the last {span}"
+            out.append(Signal("rarity", v, why))
+        if novel:
             out.append(Signal("novelty", 0.5, "never seen before"))
         if include_time and now is not None and ctx.starts is not None:
             out += self.time_signals(ctx, now - ctx.starts)
@@ -136,7 +145,7 @@ class SalienceScorer:
             return []
         if ctx.repeat_notification and age > 3600:
             return [Signal("fresh", -0.5, "repeat notification of a long-running alert")]
-        return [Signal("fresh", math.exp(-max(age, 0.0) / 1800.0), f"started {_ago(age)} ago")]
+        return [Signal("fresh", math.exp(-max(age, 0.0) / 1800.0), f"started {age_text(age)} ago")]
 
     def logit(self, signals: list[Signal]) -> float:
         """BIAS plus the weighted signals: the salience before the logistic."""
@@ -149,8 +158,12 @@ class SalienceScorer:
         contributions = [(s, getattr(w, s.name) * s.value) for s in signals]
         logit = BIAS + sum(c for _, c in contributions)
         value = 1.0 / (1.0 + math.exp(-logit))
-        top = sorted(contributions, key=lambda sc: -abs(sc[1]))[: self.rules.top_reasons]
-        reasons = tuple(s.reason for s, c in top if c != 0)
+        said = [sc for sc in contributions if sc[1] != 0 and sc[0].reason]
+        top = sorted(said, key=lambda sc: -abs(sc[1]))[: self.rules.top_reasons]
+        pinned = [sc for sc in said if sc[0].name in _ALWAYS_SAID and sc not in top]
+        if pinned:  # an operator's feedback is always named, in place of the weakest reason
+            top = top[: max(0, len(top) - len(pinned))] + pinned
+        reasons = tuple(s.reason for s, _ in top)
         return Salience(value, reasons, tuple((s.name, c) for s, c in contributions))
 
     def score(
@@ -164,7 +177,8 @@ class SalienceScorer:
         return self.combine(self.signals(labels, ctx, infrastructure, now))
 
 
-def _ago(seconds: float) -> str:
+def age_text(seconds: float) -> str:
+    """`45s`, `12m`, `5h` or `3d`: an age in reasons."""
     if seconds < 120:
         return f"{int(seconds)}s"
     if seconds < 7200:

@@ -139,6 +139,79 @@ def test_root_cause_ranks_above_its_symptoms() -> None:
     assert any("root cause" in r for r in ranked[0].reasons)
 
 
+def test_root_cause_names_what_it_explains() -> None:
+    book = AlertBook()
+    book.ingest(
+        payload(
+            alert("NodeNotReady", "root", T0, severity="warning", node="worker-3"),
+            alert("PodCrashLooping", "p1", T0 + 5, pod="api-6d4f9c7b8-abcde", node="worker-3"),
+            alert("HighErrorRate", "p2", T0 + 9, service="api", node="worker-3"),
+        ),
+        T0 + 30,
+    )
+    by = {r.fingerprint: r for r in book.ranked(T0 + 60)}
+    assert (
+        "likely root cause of 2 alert(s) on node worker-3: HighErrorRate, PodCrashLooping"
+        in by["root"].reasons
+    )
+    assert "symptom of NodeNotReady on node worker-3" in by["p1"].reasons
+
+
+def test_an_unrelated_infrastructure_alert_is_nobodys_root_cause() -> None:
+    """A disk filling on a database host shares no label with pod alerts on other nodes:
+    it explains none of them, and they are not its symptoms."""
+    book = AlertBook()
+    pods = [
+        alert("PodCrashLooping", f"p{i}", T0 + i, severity="critical", pod=f"web-{i}", node="w1")
+        for i in range(3)
+    ]
+    disk = alert("DiskSpaceLow", "disk", T0 + 10, severity="warning", instance="db-1")
+    book.ingest(payload(*pods, disk), T0 + 30)
+    ranked = book.ranked(T0 + 60)
+    for r in ranked:
+        assert not any("root cause" in why or "symptom" in why for why in r.reasons), r
+    top = ranked[0]
+    assert top.fingerprint != "disk" and top.labels["severity"] == "critical"
+
+
+def test_one_reason_per_fact_for_a_new_alert() -> None:
+    book = AlertBook()
+    book.ingest(payload(alert("BrandNew", "a", T0, severity="critical")), T0 + 30)
+    [r] = book.ranked(T0 + 60)
+    assert "never seen before" in r.reasons
+    assert not any("fired" in why for why in r.reasons), r.reasons
+
+
+def test_noise_feedback_ranks_an_alert_below_its_equals_says_so_and_fades() -> None:
+    day = 86400.0
+    book = AlertBook()
+    twins = (
+        alert("QueueBacklog", "a", T0, severity="warning", queue="orders"),
+        alert("QueueBacklog", "b", T0, severity="warning", queue="billing"),
+    )
+    book.ingest(payload(*twins), T0 + 30)
+    before = {r.fingerprint: r.salience for r in book.ranked(T0 + 60)}
+    assert before["a"] == before["b"]
+    assert book.feedback("a", "noise", T0 + 90)
+    ranked = book.ranked(T0 + 120)
+    assert [r.fingerprint for r in ranked] == ["b", "a"]
+    after = {r.fingerprint: r for r in ranked}
+    assert after["a"].salience < before["a"] - 0.2  # visibly, not by a hair
+    assert "operators marked this alert as noise (30s ago): lowered" in after["a"].reasons
+    # the same alert firing again a week later is still pushed down, by less
+    book.ingest(payload(alert("QueueBacklog", "a", T0, T0 + 600, queue="orders")), T0 + 600)
+    book.ingest(payload(alert("QueueBacklog", "b", T0, T0 + 600, queue="billing")), T0 + 600)
+    refire = (
+        alert("QueueBacklog", "a", T0 + 7 * day, severity="warning", queue="orders"),
+        alert("QueueBacklog", "b", T0 + 7 * day, severity="warning", queue="billing"),
+    )
+    book.ingest(payload(*refire), T0 + 7 * day + 30)
+    week = {r.fingerprint: r for r in book.ranked(T0 + 7 * day + 60)}
+    gap_week = week["b"].salience - week["a"].salience
+    assert 0.0 < gap_week < after["b"].salience - after["a"].salience
+    assert any("as noise (6d ago)" in why for why in week["a"].reasons)
+
+
 def test_state_survives_reopening(tmp_path: Path) -> None:
     db = tmp_path / "book.sqlite"
     book = AlertBook(path=db)

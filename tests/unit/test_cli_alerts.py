@@ -86,6 +86,28 @@ def test_malformed_line_exits_2_with_its_number(tmp_path: Path, bad: str, messag
     assert len(dst.read_text().splitlines()) == 1  # the good line before it was written
 
 
+def test_full_format_names_each_alert_and_says_why(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(note(T0 + 30, alert("DiskFull", "a", T0, severity="critical")) + "\n")
+    by_format = {}
+    for fmt in ("ids", "full"):
+        dst = tmp_path / f"{fmt}.jsonl"
+        done = run_cli("alerts", "replay", str(src), "-o", str(dst), "--format", fmt)
+        assert done.returncode == 0, done.stderr
+        [line] = dst.read_text().splitlines()
+        by_format[fmt] = json.loads(line)["ranked"][0]
+    assert set(by_format["ids"]) == {"fingerprint", "salience"}  # API.md's shape for scripts
+    full = by_format["full"]
+    assert full["alertname"] == "DiskFull" and full["salience"] == by_format["ids"]["salience"]
+    assert "severity critical" in full["reasons"] and "never seen before" in full["reasons"]
+    default = run_cli("alerts", "replay", str(src), "-o", str(tmp_path / "d.jsonl"))
+    assert default.returncode == 0
+    assert set(json.loads((tmp_path / "d.jsonl").read_text())["ranked"][0]) == {
+        "fingerprint",
+        "salience",
+    }  # not a terminal: ids
+
+
 def test_killed_replay_keeps_every_acknowledged_alert(tmp_path: Path) -> None:
     src, dst, db = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "book.sqlite"
     lines = [
