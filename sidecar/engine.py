@@ -89,6 +89,16 @@ class _SeriesMemo:
     watermark: float = -math.inf
     last_seen: float = 0.0
     lowest: float = math.inf  # the least value the series has shown
+    last_anomalous: float | None = None  # the time of its latest anomalous verdict
+    peak: float = 0.0  # the highest score of its current (or last) anomalous episode
+    in_episode: bool = False
+
+    def verdict(self, t: float, anomalous: bool, score: float) -> None:
+        """Follow the series' episodes: when it last was anomalous and how high it scored."""
+        if anomalous:
+            self.peak = max(self.peak, score) if self.in_episode else score
+            self.last_anomalous = t
+        self.in_episode = anomalous
 
     def floor(self, lower: float | None) -> float | None:
         """An expected lower bound kept within what the series can be: never below zero
@@ -417,6 +427,8 @@ class Engine:
             if finite.size:
                 memo.lowest = min(memo.lowest, float(finite.min()))
             verdicts = mon.update_frame(fresh)
+            for verdict, at in zip(verdicts, fresh.t.tolist(), strict=True):
+                memo.verdict(at, verdict.anomalous, verdict.score.value)
             v, t = verdicts[-1], float(fresh.t[-1])
             memo.watermark = t
             exp = v.score.expected
@@ -432,6 +444,8 @@ class Engine:
                 v.anomalous,
                 t,
                 observed,
+                memo.last_anomalous,
+                memo.peak if memo.last_anomalous is not None else None,
             )
 
     def _detect_bank(self, st: _DetectorState, series: list[Frame], now: float) -> None:
@@ -483,6 +497,7 @@ class Engine:
                 memo = st.memo[keys[ch]]
                 if math.isfinite(x[ch]):
                     memo.lowest = min(memo.lowest, float(x[ch]))
+                memo.verdict(t, bool(anomalous[ch]), float(s.value[ch]))
                 st.points[keys[ch]] = AnomalyPoint(
                     r.name,
                     labels[ch],
@@ -493,6 +508,8 @@ class Engine:
                     bool(anomalous[ch]),
                     t,
                     float(x[ch]),
+                    memo.last_anomalous,
+                    memo.peak if memo.last_anomalous is not None else None,
                 )
                 memo.watermark = t
 

@@ -35,6 +35,8 @@ class AnomalyPoint:
     anomalous: bool
     t: float
     observed: float | None = None  # the driver metric's latest value
+    last_anomalous: float | None = None  # when the series last had an anomalous verdict
+    peak: float | None = None  # the highest score of that (or the current) episode
 
 
 @dataclass(frozen=True, slots=True)

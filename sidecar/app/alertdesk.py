@@ -18,6 +18,10 @@ __all__ = ["AlertDeskCore", "anomaly_index"]
 log = logging.getLogger("sidecar.alerts")
 
 
+RECENT_ANOMALY_S = 6 * 3600.0
+"""How long a series stays on the on-call page's anomaly list after its episode ended."""
+RECENT_ANOMALY_MAX = 50
+"""Series at most on that list (the most recently anomalous)."""
 EPISODE_SCORE = 0.9
 """What a series in an anomalous episode counts as after its onset, whose score it no longer
 repeats (onset scoring): the default alarm threshold it crossed."""
@@ -42,6 +46,8 @@ class AlertDeskCore:
         self.clock = SystemClock()
         self.book = AlertBook(salience, Path(data_dir) / "alerts.sqlite")
         self.replaced_total = 0
+        # (rule, labels) -> its latest point and when it was last anomalous
+        self._recent: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[AnomalyPoint, float]] = {}
 
     def ingest_many(self, payloads: list[WebhookPayload]) -> list[int]:
         """Apply validated webhook bodies, in order; returns each one's alert count."""
@@ -61,7 +67,22 @@ class AlertDeskCore:
         return self.book.feedback(fingerprint, label, self.clock.now())
 
     def set_anomalies(self, points: Iterable[AnomalyPoint]) -> None:
+        """The shards' latest anomaly points: related-anomaly signals for the book, and the
+        series anomalous now or within RECENT_ANOMALY_S for the on-call page."""
+        points = list(points)
         self.book.anomalies = anomaly_index(points)
+        now = self.clock.now()
+        for p in points:
+            if p.last_anomalous is not None:
+                self._recent[(p.rule, p.labels)] = (p, p.last_anomalous)
+        kept = [kv for kv in self._recent.items() if kv[1][1] >= now - RECENT_ANOMALY_S]
+        kept.sort(key=lambda kv: -kv[1][1])
+        self._recent = dict(kept[:RECENT_ANOMALY_MAX])
+
+    def recent_anomalies(self) -> list[tuple[AnomalyPoint, float]]:
+        """Series anomalous now or lately, with when they last were: those anomalous now
+        first, then by score."""
+        return sorted(self._recent.values(), key=lambda pv: (not pv[0].anomalous, -pv[0].score))
 
     def ranked(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The firing alerts (the `limit` most salient), most salient first, with reasons."""
@@ -85,8 +106,12 @@ class AlertDeskCore:
                     "salience": round(r.salience, 4),
                     "reasons": list(r.reasons),
                     "labels": r.labels,
+                    "annotations": r.annotations,
+                    "generatorURL": r.generator_url,
+                    "firedBefore": placed.ctx.template_firings,
                     "startsAt": r.starts,
                     "episode": r.episode,
+                    "incident": r.incident,
                 }
             )
         return out

@@ -9,16 +9,21 @@ queries, model fits, SQLite) stays off the event loop (`asyncio.to_thread`).
 # No `from __future__ import annotations` here: FastAPI reads the route annotations at
 # runtime, and Serve's class-based ingress cannot resolve postponed (string) annotations.
 import asyncio
+import hmac
 import json
 import logging
+from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
 
 import numpy as np
 from fastapi import HTTPException, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from sidecar.app import oncall
 from sidecar.app.alertdesk import AlertDeskCore
 from sidecar.app.api import (
     AnomalyRequest,
@@ -33,7 +38,8 @@ from sidecar.app.api import (
     salience_response,
     scaling_response,
 )
-from sidecar.app.auth import Tokens
+from sidecar.app.auth import COOKIE, Tokens
+from sidecar.app.chart import BandChart
 from sidecar.app.logs import forward_to_driver
 from sidecar.app.scheduler import SchedulerCore, rules_for_shard
 from sidecar.app.settings import AppArgs
@@ -45,12 +51,52 @@ from sidecar.rightsize.container import ContainerUsage, recommend_container
 from sidecar.salience.alertmanager import WebhookPayload
 from sidecar.salience.events import score_event
 from sidecar.salience.scorer import SalienceScorer
-from sidecar.snapshot import Snapshot
+from sidecar.snapshot import AnomalyPoint, Snapshot
 
 __all__ = ["AlertDesk", "AlertOwner", "Ingress", "RemoteAlertOwner", "Scheduler", "build_app"]
 
 log = logging.getLogger("sidecar.app")
 ANOMALY_REFRESH_S = 15.0
+UI_ALERTS = 500
+"""Firing alerts at most on the on-call page (the most salient)."""
+UI_CHARTS = 12
+"""Anomalous series charted on the on-call page (each costs a Prometheus range query)."""
+UI_CHART_S = 6 * 3600.0
+STYLESHEET = (resources.files("sidecar.app") / "static" / "oncall.css").read_bytes()
+PAGE_HEADERS = {
+    "Content-Security-Policy": oncall.CONTENT_SECURITY_POLICY,
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",  # "no-referrer" makes a form post's Origin "null"
+}
+INDEX_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>SeedCore sidecar</title><link rel="stylesheet" href="/ui/static/oncall.css"></head>
+<body><main><h1>SeedCore sidecar</h1><ul>
+<li><a href="/ui">On-call page</a>: incidents by salience, anomalies, scaling, rules</li>
+<li><a href="/docs">API documentation</a> (<a href="/redoc">ReDoc</a>)</li>
+<li><a href="/metrics">Prometheus metrics</a></li>
+<li><a href="/readyz">Readiness</a></li></ul></main></body></html>"""
+FORM_LIMIT = 16_384
+"""Bytes at most in a form body of the page (a fingerprint, a label, a token)."""
+
+
+def _writes_allowed(request: Request, tokens: Tokens) -> bool:
+    """Whether this browser's cookie (or header) carries the write token, if one is set."""
+    cookie = request.cookies.get(COOKIE)
+    header = request.headers.get("authorization") or (
+        None if cookie is None else f"Bearer {cookie}"
+    )
+    return tokens.allows("POST", "/ui/feedback", header)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An urlencoded form body's fields (the first value of each), bounded in size."""
+    body = await request.body()
+    if len(body) > FORM_LIMIT:
+        raise HTTPException(status_code=413, detail="form too large")
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {k: v[0] for k, v in fields.items()}
 
 
 # Logical CPUs only decide placement: the defaults (1 each) would not fit three deployments
@@ -87,6 +133,11 @@ class Scheduler:
 
     async def rules(self) -> dict[str, Any]:
         return self.core.rules_report()
+
+    async def history(
+        self, rule: str, labels: dict[str, str], metric: str, seconds: float
+    ) -> dict[str, Any] | None:
+        return await asyncio.to_thread(self.core.series_history, rule, labels, metric, seconds)
 
     async def __del__(self) -> None:
         """Serve calls this when the replica stops: save the learned state one last time."""
@@ -139,6 +190,10 @@ class AlertOwner:
         async with self._lock:
             return await asyncio.to_thread(self.core.snapshot)
 
+    async def recent_anomalies(self) -> list[tuple[AnomalyPoint, float]]:
+        async with self._lock:
+            return self.core.recent_anomalies()
+
 
 class RemoteAlertOwner:
     """The `AlertDesk` deployment behind the same methods as `AlertOwner`, for ingress
@@ -150,6 +205,7 @@ class RemoteAlertOwner:
         self._feedback = desk.options(method_name="feedback")
         self._ranked = desk.options(method_name="ranked")
         self._snapshot = desk.options(method_name="snapshot")
+        self._recent_anomalies = desk.options(method_name="recent_anomalies")
 
     async def ingest_many(self, payloads: list[WebhookPayload]) -> list[int]:
         result: list[int] = await self._ingest_many.remote(payloads)
@@ -164,6 +220,10 @@ class RemoteAlertOwner:
 
     async def snapshot(self) -> Snapshot:
         result: Snapshot = await self._snapshot.remote()
+        return result
+
+    async def recent_anomalies(self) -> list[tuple[AnomalyPoint, float]]:
+        result: list[tuple[AnomalyPoint, float]] = await self._recent_anomalies.remote()
         return result
 
 
@@ -192,7 +252,8 @@ class Ingress:
         forward_to_driver()
         self.settings = rules.settings
         # checked by the `Authorize` middleware before any body is read
-        api.state.tokens = Tokens(write=self.settings.webhook_token, read=self.settings.read_token)
+        self.tokens = Tokens(write=self.settings.webhook_token, read=self.settings.read_token)
+        api.state.tokens = self.tokens
         self.scorer = SalienceScorer(rules.salience)
         self.schedulers = schedulers
         # `alerts` is None when this is the only ingress replica: it owns the book itself
@@ -325,6 +386,115 @@ class Ingress:
             "reload_success": all(s["reload_success"] for s in shards),
             "reload_errors": sorted({e for s in shards for e in s["reload_errors"]}),
         }
+
+    @api.get("/", include_in_schema=False)
+    async def index(self) -> HTMLResponse:
+        """Where to go: the on-call page, the API docs, the metrics."""
+        return HTMLResponse(INDEX_HTML, headers=PAGE_HEADERS)
+
+    @api.get("/ui/static/oncall.css", include_in_schema=False)
+    async def ui_stylesheet(self) -> Response:
+        return Response(STYLESHEET, media_type="text/css", headers={"Cache-Control": "max-age=300"})
+
+    @api.get("/ui", include_in_schema=False)
+    async def ui(
+        self,
+        request: Request,
+        feedback: str | None = Query(default=None, max_length=1000),
+        label: str | None = Query(default=None, max_length=20),
+        was: float | None = Query(default=None, ge=0.0, le=1.0),
+    ) -> HTMLResponse:
+        """The on-call page: incidents, anomalies, scaling and rules (see oncall.py)."""
+        now = self.clock.now()
+        ranked, recent, snaps, shards = await asyncio.gather(
+            self.owner.ranked(UI_ALERTS),
+            self.owner.recent_anomalies(),
+            asyncio.gather(*(h.snapshot.remote() for h in self.schedulers)),
+            asyncio.gather(*(h.rules.remote() for h in self.schedulers)),
+        )
+        charts = await self._charts(recent[:UI_CHARTS])
+        s = self.settings
+        prometheus = str(s.prometheus_url)
+        alertmanager = None if s.alertmanager_url is None else str(s.alertmanager_url)
+        grafana = None if s.grafana_url is None else str(s.grafana_url)
+        page = oncall.Page(
+            incidents=oncall.incidents(ranked, now, prometheus, alertmanager),
+            anomalies=oncall.anomaly_views(recent, charts, now, grafana, prometheus),
+            scaling=oncall.scaling_views(
+                [r for snap in snaps for r in snap.replicas],
+                [f for snap in snaps for f in snap.forecasts],
+            ),
+            rules=oncall.rule_views(
+                sorted((r for sh in shards for r in sh["rules"]), key=lambda r: r["name"]), now
+            ),
+            notice=oncall.feedback_notice(ranked, feedback, label, was),
+            reload_errors=sorted({e for sh in shards for e in sh["reload_errors"]}),
+            generated=datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            sign_in=not _writes_allowed(request, self.tokens),
+        )
+        return HTMLResponse(oncall.render_page(page), headers=PAGE_HEADERS)
+
+    async def _charts(
+        self, recent: list[tuple[AnomalyPoint, float]]
+    ) -> dict[tuple[str, tuple[tuple[str, str], ...]], BandChart]:
+        """The last UI_CHART_S of each series, from the shard that owns its rule."""
+
+        async def one(p: AnomalyPoint) -> BandChart | None:
+            answers = await asyncio.gather(
+                *(
+                    h.history.remote(p.rule, dict(p.labels), p.metric, UI_CHART_S)
+                    for h in self.schedulers
+                )
+            )
+            found = next((a for a in answers if a is not None), None)
+            if found is None:
+                return None
+            lower, upper = found["lower"] or [[], []], found["upper"] or [[], []]
+            n = min(len(lower[0]), len(upper[0]))
+            return BandChart(
+                found["t"],
+                found["value"],
+                lower[0][:n],
+                lower[1][:n],
+                upper[1][:n],
+                p.lower,
+                p.upper,
+            )
+
+        charts = await asyncio.gather(*(one(p) for p, _ in recent))
+        return {(p.rule, p.labels): c for (p, _), c in zip(recent, charts, strict=True) if c}
+
+    @api.post("/ui/feedback", include_in_schema=False)
+    async def ui_feedback(self, request: Request) -> Response:
+        """The page's feedback buttons (a form post): records it, then shows the page again
+        with what it changed."""
+        form = await _form(request)
+        fingerprint, label, was = (
+            form.get("fingerprint", ""),
+            form.get("label", ""),
+            form.get("was"),
+        )
+        if not fingerprint or label not in ("actionable", "noise"):
+            raise HTTPException(status_code=422, detail="fingerprint and label (actionable|noise)")
+        if not await self.owner.feedback(fingerprint, label):
+            raise HTTPException(status_code=404, detail=f"unknown fingerprint {fingerprint!r}")
+        query = urlencode({"feedback": fingerprint, "label": label, "was": was or ""})
+        return RedirectResponse(f"/ui?{query}#alert-{quote(fingerprint)}", status_code=303)
+
+    @api.post("/ui/login", include_in_schema=False)
+    async def ui_login(self, request: Request) -> Response:
+        """The page's sign-in: a token that reads or writes becomes an HttpOnly,
+        SameSite=Strict cookie for /ui."""
+        token = (await _form(request)).get("token", "")
+        known = [t for t in (self.tokens.read, self.tokens.write) if t is not None]
+        if known and not any(hmac.compare_digest(token.encode(), t.encode()) for t in known):
+            return HTMLResponse(oncall.render_login("That token is not right."), 401)
+        response = RedirectResponse("/ui", status_code=303)
+        if known:
+            response.set_cookie(
+                COOKIE, token, max_age=12 * 3600, path="/ui", httponly=True, samesite="strict"
+            )
+        return response
 
     @api.post("/-/reload")
     async def reload(self) -> dict[str, Any]:

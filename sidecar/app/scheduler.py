@@ -33,6 +33,30 @@ __all__ = ["SchedulerCore", "rules_for_shard"]
 
 log = logging.getLogger("sidecar.scheduler")
 MAX_BACKOFF_INTERVALS = 2
+CHART_POINTS = 240
+"""Points at most in a series' history for the on-call page's chart."""
+
+
+def _same_series(found: dict[str, str], wanted: dict[str, str]) -> bool:
+    """Whether a returned series is the scored one: the same labels, ignoring the ones the
+    scrape of the sidecar adds (`job`, `instance`) when only one side has them."""
+    keys = (set(found) | set(wanted)) - ({"job", "instance"} - (set(found) & set(wanted)))
+    return all(found.get(k) == wanted.get(k) for k in keys)
+
+
+def _scraped_labels(labels: dict[str, str]) -> dict[str, str]:
+    """A series' own labels back from the sidecar's exported metric as Prometheus stored
+    it: without `rule` and `metric`, and with `exported_job`/`exported_instance` (the
+    scrape's clash renaming) under their own names again."""
+    out = {k: v for k, v in labels.items() if k not in ("rule", "metric")}
+    for name in ("job", "instance"):
+        if f"exported_{name}" in out:
+            out[name] = out.pop(f"exported_{name}")
+    return out
+
+
+def _escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def rules_for_shard(rules: Rules, shard: int, shards: int) -> Rules:
@@ -321,6 +345,42 @@ class SchedulerCore:
             "reload_success": self._reload_ok,
             "reload_errors": list(self.reload_errors),
         }
+
+    def series_history(
+        self, rule: str, labels: dict[str, str], metric: str, seconds: float
+    ) -> dict[str, Any] | None:
+        """One scored series over the last `seconds` (at most the rule's own lookback), for the
+        on-call page's chart: its values
+        (the rule's query, read again from Prometheus) and, where Prometheus scrapes the
+        sidecar, the expected range it was scored against. None if no rule of this shard is
+        `rule`; empty lists if Prometheus has nothing or cannot be reached."""
+        found = [r for r in self.engine.rules.detectors if r.name == rule]
+        if not found:
+            return None
+        r = found[0]
+        promql = r.query if r.query is not None else (r.queries or {}).get(metric)
+        end = self.clock.now()
+        seconds = min(seconds, r.lookback)
+        start = end - seconds
+        step = max(r.step, seconds / CHART_POINTS)
+        out: dict[str, Any] = {"t": [], "value": [], "lower": [], "upper": []}
+        if promql is None:
+            return out
+        try:
+            for frame in self.source.query_range(promql, start, end, step):
+                if _same_series(frame.key.as_dict(), labels):
+                    out["t"] = frame.t.tolist()
+                    out["value"] = frame.X[:, 0].tolist()
+                    break
+            for bound in ("lower", "upper"):
+                selector = f'sidecar_anomaly_expected_{bound}{{rule="{_escape_label(rule)}"}}'
+                for frame in self.source.query_range(selector, start, end, step):
+                    if _same_series(_scraped_labels(frame.key.as_dict()), labels):
+                        out[bound] = [frame.t.tolist(), frame.X[:, 0].tolist()]
+                        break
+        except SourceError as exc:
+            log.info("history of %s for the on-call page: %s", rule, exc)
+        return out
 
     def status(self) -> dict[str, Any]:
         return {

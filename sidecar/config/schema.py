@@ -97,7 +97,14 @@ class Settings(_Strict):
         description="Base URL of the Prometheus HTTP API the sidecar reads.",
     )
     alertmanager_url: AnyHttpUrl | None = Field(
-        default=None, description="Alertmanager base URL, used only for links in the ranked view."
+        default=None,
+        description="Alertmanager base URL, used only for links (the on-call page's "
+        "pre-filled silences).",
+    )
+    grafana_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="Grafana base URL, used only for links from the on-call page to the "
+        "shipped rule dashboard (`/d/sidecar-rule`).",
     )
     listen_host: str = Field(default="127.0.0.1", description="Address the HTTP endpoints bind.")
     listen_port: int = Field(

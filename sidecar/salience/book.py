@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from sidecar.config.schema import SalienceSettings
+from sidecar.errors import SidecarError
 from sidecar.salience.alertmanager import Alert, WebhookPayload
 from sidecar.salience.identity import Identity, identify
 from sidecar.salience.scorer import AlertContext, Salience, SalienceScorer, Signal, age_text
@@ -55,6 +56,33 @@ CREATE TABLE IF NOT EXISTS feedback (
     fingerprint TEXT NOT NULL, template TEXT NOT NULL, workload TEXT NOT NULL,
     label TEXT NOT NULL, at REAL NOT NULL);
 """
+_MIGRATIONS = (
+    # 1: the alert's source graph (Alertmanager's generatorURL), linked from the on-call page
+    "ALTER TABLE firings ADD COLUMN generator_url TEXT NOT NULL DEFAULT ''",
+)
+"""Schema changes after the first release, in order; `PRAGMA user_version` counts those
+applied, so a file of any earlier version is brought up to date when opened."""
+_INSERT_FIRING = (
+    "INSERT {} INTO firings (fingerprint, starts, ends, labels, annotations, template, "
+    "workload, first_received, last_received, notifications, generator_url) "
+    "VALUES (?,?,?,?,?,?,?,?,?,1,?)"
+)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Create the tables if new and apply the migrations a file has not had; returns the
+    schema version. A file from a newer sidecar is refused rather than misread."""
+    db.executescript(_SCHEMA)
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(_MIGRATIONS):
+        raise SidecarError(
+            f"alert book schema v{version} is newer than this sidecar's v{len(_MIGRATIONS)}"
+        )
+    for number in range(version, len(_MIGRATIONS)):
+        with db:  # each step and its version number together, or neither
+            db.execute(_MIGRATIONS[number])
+            db.execute(f"PRAGMA user_version = {number + 1}")
+    return len(_MIGRATIONS)
 
 
 @dataclass
@@ -68,6 +96,7 @@ class _Firing:
     first_received: float
     last_received: float
     notifications: int = 1
+    generator_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +110,9 @@ class RankedAlert:
     labels: dict[str, str]
     starts: float
     episode: int
+    annotations: dict[str, str] = dataclasses.field(default_factory=dict)
+    generator_url: str = ""
+    incident: str = ""  # alerts of one episode tied by a relation label share it
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +145,7 @@ class AlertBook:
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        migrate(self._db)
         self.firing: dict[str, _Firing] = {}  # fingerprint → current firing
         self._latest: dict[str, tuple[float, float | None]] = {}  # fp → (starts, ends) newest
         self._template_starts: dict[str, list[float]] = defaultdict(list)  # sorted
@@ -138,11 +170,11 @@ class AlertBook:
     def _load(self) -> None:
         rows = self._db.execute(
             "SELECT fingerprint, starts, ends, labels, annotations, first_received, "
-            "last_received, notifications FROM firings ORDER BY starts"
+            "last_received, notifications, generator_url FROM firings ORDER BY starts"
         ).fetchall()
-        for fp, starts, ends, labels, ann_json, first, last, n in rows:
+        for fp, starts, ends, labels, ann_json, first, last, n, source in rows:
             lab, ann = json.loads(labels), json.loads(ann_json)
-            f = _Firing(fp, starts, ends, lab, ann, identify(lab, ann), first, last, n)
+            f = _Firing(fp, starts, ends, lab, ann, identify(lab, ann), first, last, n, source)
             self._remember_start(f)
             prev = self._latest.get(fp)
             if prev is None or starts >= prev[0]:
@@ -226,9 +258,10 @@ class AlertBook:
             identify(alert.labels, alert.annotations),
             now,
             now,
+            generator_url=alert.generatorURL,
         )
         self._db.execute(
-            "INSERT OR IGNORE INTO firings VALUES (?,?,?,?,?,?,?,?,?,1)",
+            _INSERT_FIRING.format("OR IGNORE"),
             (
                 fp,
                 starts,
@@ -239,6 +272,7 @@ class AlertBook:
                 f.ident.workload,
                 now,
                 now,
+                f.generator_url,
             ),
         )
         self._remember_start(f)
@@ -260,7 +294,7 @@ class AlertBook:
             return
         ident = identify(alert.labels, alert.annotations)
         self._db.execute(
-            "INSERT INTO firings VALUES (?,?,?,?,?,?,?,?,?,1)",
+            _INSERT_FIRING.format(""),
             (
                 alert.fingerprint,
                 starts,
@@ -271,6 +305,7 @@ class AlertBook:
                 ident.workload,
                 now,
                 now,
+                alert.generatorURL,
             ),
         )
         self._remember_start(
@@ -366,7 +401,16 @@ class AlertBook:
             f = self.firing[fp]
             static, ctx, _ = self._static[fp]  # replaced, never mutated, when recomputed
             alert = RankedAlert(
-                fp, f.labels.get("alertname", ""), -neg, (), f.labels, starts, episodes[1][fp]
+                fp,
+                f.labels.get("alertname", ""),
+                -neg,
+                (),
+                f.labels,
+                starts,
+                episodes[1][fp],
+                f.annotations,
+                f.generator_url,
+                ctx.incident or fp,
             )
             out.append(Placed(alert, static, ctx))
         return out
@@ -452,6 +496,7 @@ class AlertBook:
         feedback = self._feedback_scores(now)
         out: dict[str, AlertContext] = {}
         summary: dict[int, tuple[list[_Firing], int]] = {}
+        incident: dict[str, str] = {}
         for fp in only:
             f = self.firing[fp]
             tpl = f.ident.template
@@ -468,6 +513,7 @@ class AlertBook:
                     members_i,
                     len({m.ident.workload or m.fingerprint for m in members_i}),
                 )
+                incident.update(_incidents(members_i))
             members, workloads = summary[ep_i]
             harmless, harmless_reason = self._harmless(f, members)
             root, root_reason = roots.get(fp, (0.0, ""))
@@ -489,6 +535,7 @@ class AlertBook:
                 anomaly=self._anomaly(f),
                 feedback=fb,
                 feedback_reason=fb_reason,
+                incident=incident[fp],
             )
         return out
 
@@ -613,6 +660,31 @@ def _ties(relations: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     finer (a cluster-wide alert, not a node's that happens to carry the cluster label)."""
     specific = [r for r in relations if r[0] not in _BROAD_RELATIONS]
     return specific or list(relations)
+
+
+def _incidents(members: list[_Firing]) -> dict[str, str]:
+    """The alerts of one episode grouped by the relations that tie them (what may share a
+    cause): each group named by its earliest alert's fingerprint; an alert tied to no other
+    is an incident of its own."""
+    order = sorted(members, key=lambda m: (m.starts, m.fingerprint))
+    rank = {m.fingerprint: i for i, m in enumerate(order)}
+    parent = {m.fingerprint: m.fingerprint for m in order}
+
+    def root(fp: str) -> str:
+        while parent[fp] != fp:
+            parent[fp] = parent[parent[fp]]
+            fp = parent[fp]
+        return fp
+
+    first_with: dict[tuple[str, str], str] = {}
+    for m in order:
+        for r in _ties(m.ident.relations):
+            other = first_with.setdefault(r, m.fingerprint)
+            a, b = root(other), root(m.fingerprint)
+            if a != b:  # the earlier alert names the group
+                keep, drop = sorted((a, b), key=rank.__getitem__)
+                parent[drop] = keep
+    return {m.fingerprint: root(m.fingerprint) for m in order}
 
 
 def _names(alerts: Iterable[_Firing], most: int = 3) -> str:

@@ -64,6 +64,7 @@ class AlertContext:
     anomaly: float | None = None  # highest related anomaly score in [0, 1]
     feedback: float = 0.0  # in (-1, 1): actionable > 0, noise < 0
     feedback_reason: str = ""
+    incident: str = ""  # the alerts that share a cause share this (the first one's fingerprint)
     extra: Mapping[str, float] = field(default_factory=dict)
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from sidecar.errors import SidecarError
 from sidecar.salience.alertmanager import WebhookPayload
 from sidecar.salience.book import AlertBook
 
@@ -172,6 +176,9 @@ def test_an_unrelated_infrastructure_alert_is_nobodys_root_cause() -> None:
         assert not any("root cause" in why or "symptom" in why for why in r.reasons), r
     top = ranked[0]
     assert top.fingerprint != "disk" and top.labels["severity"] == "critical"
+    incident = {r.fingerprint: r.incident for r in ranked}  # what may share a cause
+    assert incident["p0"] == incident["p1"] == incident["p2"] == "p0"  # node w1 ties them
+    assert incident["disk"] == "disk"
 
 
 def test_one_reason_per_fact_for_a_new_alert() -> None:
@@ -223,3 +230,51 @@ def test_state_survives_reopening(tmp_path: Path) -> None:
     assert set(again.firing) == {"a"}
     assert firings(again, "b") == 1 and len(again._feedback) == 1
     again.close()
+
+
+V0_SCHEMA = """
+CREATE TABLE firings (
+    fingerprint TEXT NOT NULL, starts REAL NOT NULL, ends REAL,
+    labels TEXT NOT NULL, annotations TEXT NOT NULL, template TEXT NOT NULL,
+    workload TEXT NOT NULL, first_received REAL NOT NULL, last_received REAL NOT NULL,
+    notifications INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (fingerprint, starts));
+CREATE TABLE feedback (
+    fingerprint TEXT NOT NULL, template TEXT NOT NULL, workload TEXT NOT NULL,
+    label TEXT NOT NULL, at REAL NOT NULL);
+"""
+"""The book's file as the first release wrote it (schema version 0)."""
+
+
+def test_a_first_release_book_is_migrated_and_keeps_its_alerts(tmp_path: Path) -> None:
+    path = tmp_path / "book.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(V0_SCHEMA)
+    db.execute(
+        "INSERT INTO firings VALUES (?,?,?,?,?,?,?,?,?,1)",
+        ("old", T0, None, '{"alertname": "DiskFull"}', "{}", "DiskFull", "", T0, T0),
+    )
+    db.commit()
+    db.close()
+    book = AlertBook(path=path)
+    [r] = book.ranked(T0 + 60)
+    assert (r.fingerprint, r.alertname, r.generator_url) == ("old", "DiskFull", "")
+    src = alert("CPUHigh", "new", T0 + 5)
+    src["generatorURL"] = "http://prometheus:9090/graph?g0.expr=up"
+    book.ingest(payload(src), T0 + 30)
+    book.close()
+    reopened = AlertBook(path=path)
+    by = {r.fingerprint: r for r in reopened.ranked(T0 + 60)}
+    assert by["new"].generator_url == "http://prometheus:9090/graph?g0.expr=up"
+    assert reopened._db.execute("PRAGMA user_version").fetchone()[0] == 1
+    reopened.close()
+
+
+def test_a_book_from_a_newer_sidecar_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "book.sqlite"
+    AlertBook(path=path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(SidecarError, match="newer"):
+        AlertBook(path=path)

@@ -31,6 +31,7 @@ class MemorySource:
     def __init__(self) -> None:
         self.live = {"a", "b"}
         self.calls: list[tuple[str, float, float]] = []
+        self.jump_at = np.inf  # from then on instance "a" is 50 higher
 
     def query_range(self, promql: str, start: float, end: float, step: float) -> list[Frame]:
         self.calls.append((promql, start, end))
@@ -39,8 +40,10 @@ class MemorySource:
         t = np.arange(np.ceil(start / step) * step, end + 1e-9, step)
         out = []
         for inst in sorted(self.live):
-            rng = np.random.default_rng(abs(hash(inst)) % 2**32)
-            x = 10 + rng.normal(0, 1, t.size)
+            # the same noise at the same time in every query, as a real series has
+            noise = np.random.default_rng(sum(map(ord, inst))).normal(0, 1, 10_000)
+            x = 10 + noise[(t // 60).astype(np.int64) % noise.size]
+            x += np.where((inst == "a") & (t >= self.jump_at), 50, 0)
             key = SeriesKey.from_labels({"__name__": "up", "instance": inst})
             out.append(Frame(key, t, x[:, None], ("value",)))
         return out
@@ -111,3 +114,29 @@ def test_a_series_that_goes_away_expires_and_its_channel_is_reused(tmp_path: Pat
     tick(c, clock, now + 60)
     channel_c = next(v for k, v in st.index.items() if dict(k.labels)["instance"] == "c")
     assert channel_c == channel_b  # the freed channel, not a new one
+
+
+def test_an_anomalous_series_keeps_when_and_how_high_it_last_was(tmp_path: Path) -> None:
+    """What the on-call page lists as "anomalous lately": the time of the last anomalous
+    verdict and the episode's peak travel with each point, whatever the page's polling."""
+    c, clock, source, _ = core(tmp_path)
+    source.jump_at = T0 + 20 * 60
+    for k in range(31):
+        snap = tick(c, clock, T0 + 60 * k)
+    points = {dict(p.labels)["instance"]: p for p in snap.anomalies}
+    jumped, quiet = points["a"], points["b"]
+    assert jumped.last_anomalous is not None and jumped.last_anomalous >= T0 + 20 * 60
+    assert jumped.peak is not None and jumped.peak > 0.9
+    assert quiet.last_anomalous is None and quiet.peak is None
+
+
+def test_a_series_history_for_the_page_comes_from_the_rules_query(tmp_path: Path) -> None:
+    c, clock, source, _ = core(tmp_path)
+    clock.set(T0)
+    history = c.series_history("good", {"instance": "a"}, "value", 1800.0)
+    assert history is not None
+    assert len(history["t"]) == 30 and T0 - 60 < history["t"][-1] <= T0  # one a minute
+    assert min(history["value"]) > 5 and max(history["value"]) < 15
+    assert history["lower"] == [] and history["upper"] == []  # not scraped: no band history
+    assert ("up", T0 - 1800.0, T0) in source.calls
+    assert c.series_history("no such rule", {"instance": "a"}, "value", 1800.0) is None
