@@ -142,9 +142,10 @@ def running_sidecar(
         proc.stop()
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def scraped_stack(tmp: Path, dashboard: bool = False, extra_settings: str = "") -> Iterator[Stack]:
+    """A scrape target driven by `_drive`, a Prometheus scraping it and the sidecar, and
+    `sidecar run` with the e2e rules between them."""
     target = MetricsTarget()
     stop, jump = threading.Event(), threading.Event()
     driver = threading.Thread(target=_drive, args=(target, stop, jump), daemon=True)
@@ -152,16 +153,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     port, ray_port = free_port(), free_port()
     prometheus = PrometheusServer(tmp / "prom", [target.address], sidecars=[f"127.0.0.1:{port}"])
     try:
-        with running_sidecar(tmp, prometheus.url, port, dashboard=True, ray_port=ray_port) as (
-            url,
-            rules_dir,
-            proc,
-        ):
+        with running_sidecar(
+            tmp,
+            prometheus.url,
+            port,
+            dashboard=dashboard,
+            ray_port=ray_port,
+            extra_settings=extra_settings,
+        ) as (url, rules_dir, proc):
             yield Stack(prometheus, target, url, rules_dir, proc, jump, ray_port)
     finally:
         stop.set()
         prometheus.close()
         target.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with scraped_stack(tmp_path_factory.mktemp("e2e"), dashboard=True) as s:
+        yield s
 
 
 def _metrics(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:

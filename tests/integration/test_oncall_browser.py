@@ -12,10 +12,8 @@ views are saved there as PNG (docs/ui/ holds the committed ones).
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,8 +26,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.integration.test_app_e2e import _drive, running_sidecar
-from tests.rig import MetricsTarget, PrometheusServer, free_port, wait_until
+from tests.integration.test_app_e2e import Stack, scraped_stack
+from tests.rig import wait_until
 
 TOKEN = "on-call-s3cret"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -44,30 +42,11 @@ HOSTILE_ANNOTATIONS = {
 }
 
 
-@dataclass
-class Page:
-    url: str
-    prometheus: PrometheusServer
-    jump: threading.Event
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
-    tmp = tmp_path_factory.mktemp("oncall")
-    target = MetricsTarget()
-    stop, jump = threading.Event(), threading.Event()
-    driver = threading.Thread(target=_drive, args=(target, stop, jump), daemon=True)
-    driver.start()
-    port = free_port()
-    prometheus = PrometheusServer(tmp / "prom", [target.address], sidecars=[f"127.0.0.1:{port}"])
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     extra = f"  webhook_token: {TOKEN}\n  alertmanager_url: http://127.0.0.1:9093\n"
-    try:
-        with running_sidecar(tmp, prometheus.url, port, extra_settings=extra) as (url, _, _):
-            yield Page(url, prometheus, jump)
-    finally:
-        stop.set()
-        prometheus.close()
-        target.close()
+    with scraped_stack(tmp_path_factory.mktemp("oncall"), extra_settings=extra) as s:
+        yield s
 
 
 def _browser(tmp: Path, javascript: bool = True) -> WebDriver:
@@ -176,7 +155,7 @@ def _shot(browser: WebDriver, name: str) -> None:
         browser.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
-def test_the_page_ranks_the_storm_as_the_api_does(site: Page, browser: WebDriver) -> None:
+def test_the_page_ranks_the_storm_as_the_api_does(site: Stack, browser: WebDriver) -> None:
     _storm(site.url)
     _sign_in(browser, site.url)
     assert _page_order(browser) == _grouped(_api(site.url))
@@ -191,7 +170,7 @@ def test_the_page_ranks_the_storm_as_the_api_does(site: Page, browser: WebDriver
     _shot(browser, "now")
 
 
-def test_hostile_alert_text_stays_inert(site: Page, browser: WebDriver) -> None:
+def test_hostile_alert_text_stays_inert(site: Stack, browser: WebDriver) -> None:
     _storm(site.url)
     _sign_in(browser, site.url)
     time.sleep(0.5)  # anything the hostile text could start would have run by now
@@ -207,7 +186,7 @@ def test_hostile_alert_text_stays_inert(site: Page, browser: WebDriver) -> None:
     assert "runbook" not in [a.text for a in hostile.find_elements(By.TAG_NAME, "a")]
 
 
-def test_feedback_round_trips_and_moves_the_alert_down(site: Page, browser: WebDriver) -> None:
+def test_feedback_round_trips_and_moves_the_alert_down(site: Stack, browser: WebDriver) -> None:
     _storm(site.url)
     _sign_in(browser, site.url)
     before = _page_order(browser)
@@ -225,7 +204,7 @@ def test_feedback_round_trips_and_moves_the_alert_down(site: Page, browser: WebD
     _shot(browser, "feedback")
 
 
-def test_the_page_works_with_javascript_off(site: Page, tmp_path: Path) -> None:
+def test_the_page_works_with_javascript_off(site: Stack, tmp_path: Path) -> None:
     _storm(site.url)
     driver = _browser(tmp_path / "nojs", javascript=False)
     try:
@@ -239,7 +218,7 @@ def test_the_page_works_with_javascript_off(site: Page, tmp_path: Path) -> None:
         driver.quit()
 
 
-def test_an_anomalous_series_is_charted_against_its_range(site: Page, browser: WebDriver) -> None:
+def test_an_anomalous_series_is_charted_against_its_range(site: Stack, browser: WebDriver) -> None:
     wait_until(
         lambda: site.prometheus.instant('sidecar_anomaly_expected_upper{rule="e2e",series="b"}'),
         120,
@@ -270,7 +249,7 @@ def test_an_anomalous_series_is_charted_against_its_range(site: Page, browser: W
     _shot(browser, "anomalies")
 
 
-def test_writes_need_the_token_and_same_site(site: Page) -> None:
+def test_writes_need_the_token_and_same_site(site: Stack) -> None:
     _storm(site.url)
     form = {"fingerprint": "orders", "label": "noise", "was": "0.5"}
     anonymous = requests.post(f"{site.url}/ui/feedback", data=form, timeout=10)
