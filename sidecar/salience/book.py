@@ -161,7 +161,10 @@ class AlertBook:
         self._last_refresh = -math.inf
         self._last_compact = -math.inf
         self._members: dict[str, frozenset[str]] = {}
-        self._roots: dict[frozenset[tuple[str, float]], dict[str, tuple[float, str]]] = {}
+        # per episode (its firings): root causes, and the incident of each member
+        self._roots: dict[
+            frozenset[tuple[str, float]], tuple[dict[str, tuple[float, str]], dict[str, str]]
+        ] = {}
         self._anomalies: Mapping[tuple[str, str], float] = {}
         self._load()
 
@@ -484,19 +487,23 @@ class AlertBook:
     ) -> dict[str, AlertContext]:
         eps, index = episodes
         roots: dict[str, tuple[float, str]] = {}
+        incident: dict[str, str] = {}
         for i in sorted({index[fp] for fp in only}):
-            # an episode's root causes depend on which firings are in it, not on their
-            # notifications
+            # an episode's root causes and incidents depend on which firings are in it, not
+            # on their notifications
             key = frozenset((m, self.firing[m].starts) for m in eps[i].members)
             found = self._roots.pop(key, None)
-            self._roots[key] = found if found is not None else self._root_causes([eps[i]])
-            roots.update(self._roots[key])
+            if found is None:
+                members = [self.firing[m] for m in eps[i].members]
+                found = (self._root_causes([eps[i]]), _incidents(members))
+            self._roots[key] = found
+            roots.update(found[0])
+            incident.update(found[1])
         while len(self._roots) > _ROOTS_CACHED:  # the least recently used go first
             del self._roots[next(iter(self._roots))]
         feedback = self._feedback_scores(now)
         out: dict[str, AlertContext] = {}
         summary: dict[int, tuple[list[_Firing], int]] = {}
-        incident: dict[str, str] = {}
         for fp in only:
             f = self.firing[fp]
             tpl = f.ident.template
@@ -513,7 +520,6 @@ class AlertBook:
                     members_i,
                     len({m.ident.workload or m.fingerprint for m in members_i}),
                 )
-                incident.update(_incidents(members_i))
             members, workloads = summary[ep_i]
             harmless, harmless_reason = self._harmless(f, members)
             root, root_reason = roots.get(fp, (0.0, ""))
