@@ -9,6 +9,7 @@ metric of a target gets its own channel, the highest-scoring metric is the `driv
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import Any, Protocol, Self
@@ -16,6 +17,7 @@ from typing import Any, Protocol, Self
 import numpy as np
 from numpy.typing import NDArray
 
+from sidecar.config.durations import parse_duration
 from sidecar.detect import baseline_scalar, calibration
 from sidecar.detect.baseline import (
     BaselineParams,
@@ -94,12 +96,44 @@ class Detector(Protocol):
         ...
 
 
+PARAMETERS = ("season", "window", "warmup", "onset_window")
+"""A univariate detector's parameters (sklearn's `get_params` / `set_params`)."""
+
+
+def check_parameter(name: str, value: Any) -> None:
+    """A ValueError naming the parameter and the value, if the value is not one it takes."""
+    if name == "season":
+        if value in ("auto", "none"):
+            return
+        if isinstance(value, str):
+            try:
+                seconds = parse_duration(value)
+            except ValueError:
+                seconds = math.nan
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise ValueError(
+                "season must be 'auto', 'none', a duration such as '1d' or a period in "
+                f"seconds, got {value!r}"
+            )
+        return
+    counted = name in ("window", "warmup") or (name == "onset_window" and value is not None)
+    if counted and (
+        isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1
+    ):
+        also = " or None" if name == "onset_window" else ""
+        raise ValueError(f"{name} must be a positive integer{also}, got {value!r}")
+
+
 def _periods(season: str | float) -> tuple[float, ...]:
     if season == "auto":
         return (DAY, WEEK)
     if season == "none":
         return ()
-    return (float(season),)
+    return (parse_duration(season) if isinstance(season, str) else float(season),)
 
 
 ColumnState = tuple[BaselineState, tuple[Calibration, ...], Peak]
@@ -226,13 +260,28 @@ class UnivariateDetector:
 
     # -- sklearn-style parameters --------------------------------------------------------
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Parameters are checked when set, and the baseline's derived parameters follow."""
+        if name in PARAMETERS:
+            check_parameter(name, value)
+            self.__dict__.pop("params_", None)
+        object.__setattr__(self, name, value)
+
     def get_params(self) -> dict[str, Any]:
-        return {
-            "season": self.season,
-            "window": self.window,
-            "warmup": self.warmup,
-            "onset_window": self.onset_window,
-        }
+        return {name: getattr(self, name) for name in PARAMETERS}
+
+    def set_params(self, **params: Any) -> Self:
+        """Set parameters by name (sklearn's contract); learned state is kept, so call it
+        before learning, or `clone()` afterwards."""
+        for name in params:
+            if name not in PARAMETERS:
+                raise ValueError(
+                    f"{type(self).__name__} has no parameter {name!r} "
+                    f"(it has {', '.join(PARAMETERS)})"
+                )
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
 
     def clone(self) -> Self:
         """An unfitted copy with the same parameters."""

@@ -9,6 +9,7 @@ horizon that matters, so the choice is made on errors the model has not seen.
 
 from __future__ import annotations
 
+import numbers
 from typing import Self
 
 import numpy as np
@@ -55,6 +56,10 @@ def detect_periods(y: Array, step: float, min_acf: float = 0.3) -> tuple[int, ..
     return tuple(out)
 
 
+MODELS = ("auto", "ets", "mstl", "seasonal_naive", "naive")
+"""What `model` may name: `auto` tries every candidate that fits the history."""
+
+
 def candidates(y: Array, step: float, model: str = "auto") -> list[PointModel]:
     """The point models worth trying for `model` on this history."""
     periods = detect_periods(y, step)
@@ -82,6 +87,15 @@ class AutoForecaster:
         max_horizon: int = 360,
         interval_scale: str = "absolute",
     ) -> None:
+        if model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+        for name, value in (("horizon", horizon), ("max_horizon", max_horizon)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be a positive integer of steps, got {value!r}")
+        if interval_scale not in ("absolute", "relative"):
+            raise ValueError(
+                f"interval_scale must be 'absolute' or 'relative', got {interval_scale!r}"
+            )
         self.horizon = horizon
         self.model = model
         self.max_horizon = max_horizon
