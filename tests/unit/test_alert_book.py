@@ -278,3 +278,29 @@ def test_a_book_from_a_newer_sidecar_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(SidecarError, match="newer"):
         AlertBook(path=path)
+
+
+@pytest.mark.parametrize(
+    ("earlier_hours", "now_hour", "chronic"),
+    [
+        ((9.0, 9.2, 8.5), 9.0, True),  # three earlier days within the hour
+        ((9.0, 9.2), 9.0, False),  # two are not "most days"
+        ((15.0, 15.0, 15.0), 9.0, False),  # another time of day
+        ((23.7, 23.9, 23.5), 24.3, True),  # across midnight: 00:18 is near 23:42
+        ((10.5, 10.6, 10.4), 9.0, False),  # over an hour off
+    ],
+)
+def test_an_alert_that_fires_at_this_hour_most_days_is_chronic(
+    earlier_hours: tuple[float, ...], now_hour: float, chronic: bool
+) -> None:
+    day = 86400.0
+    midnight = T0 - T0 % day
+    book = AlertBook()
+    for k, hour in enumerate(earlier_hours, start=1):
+        starts = midnight - (len(earlier_hours) + 1 - k) * day + hour * 3600
+        fired = alert("BatchLag", f"old{k}", starts, starts + 600, job="batch")
+        book.ingest(payload(fired), starts + 700)
+    starts = midnight + now_hour * 3600
+    book.ingest(payload(alert("BatchLag", "now", starts, job="batch")), starts + 30)
+    [r] = book.ranked(starts + 60)
+    assert ("chronic: fires at this time most days" in r.reasons) is chronic, r.reasons
