@@ -1,4 +1,5 @@
-"""Anomaly detection quality, decided on real data: labelled real series, real false alarms, synthetic.
+"""Anomaly detection quality, decided on real data: labelled real series, real false alarms,
+synthetic.
 
 One run prints, for every registered one-column detector (through `Monitor.update_frame`
 with a rule's defaults, the path of `sidecar score` and the scheduler) and for two

@@ -97,7 +97,8 @@ def per_file(tmp: Path) -> None:
         rows, speed = _score_speed(src, tmp / "out.csv")
         speeds.append(speed)
         print(
-            f"  {path.parent.name[:28]:<28} {path.name:<18} {rows:>7} rows {speed:>9,.0f} rows/CPU-s"
+            f"  {path.parent.name[:28]:<28} {path.name:<18} {rows:>7} rows {speed:>9,.0f} "
+            f"rows/CPU-s"
         )
     print(f"per file: min {min(speeds):,.0f}, median {float(np.median(speeds)):,.0f} rows/CPU-s")
 

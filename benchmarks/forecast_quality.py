@@ -310,7 +310,8 @@ def _report(name: str, tally: Tally, sim: Sim) -> None:
         cells += [f"{100 * np.mean(c):>11.1f}%" if c else f"{'-':>12}" for c in cov]
         print(f"{m:<24}" + "".join(cells))
     print(
-        f"autoscaling ({sim.steps} steps): under-provisioned steps and replica-hours vs perfect foresight"
+        f"autoscaling ({sim.steps} steps): under-provisioned steps and replica-hours vs "
+        f"perfect foresight"
     )
     for k in sim.under:
         print(f"{k:<24}{100 * sim.under[k] / sim.steps:>8.2f}%{sim.cost[k] / sim.perfect:>8.2f}x")

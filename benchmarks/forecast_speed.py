@@ -3,7 +3,8 @@
 1. `sidecar forecast --horizon 72 --every 1 --warmup 2688` over 8,064 five-minute rows
    (28 days of ../shared/data/crane-cpu/cpu15.csv, 1-minute samples averaged in blocks of
    five), against statsmodels' `ETSModel` (additive error, damped additive trend; with a
-   288-sample season one fit alone takes minutes here) refitted at the same rows as the sidecar refits, its state filtered through
+   288-sample season one fit alone takes minutes here) refitted at the same rows as the sidecar
+   refits, its state filtered through
    every new row with the fitted parameters (`smooth`), and a forecast with its 90%
    interval at every origin: what a user of statsmodels' ETS runs for the same output.
    Also the refits alone (the least any refitting forecaster pays).

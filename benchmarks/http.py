@@ -177,7 +177,8 @@ def main() -> None:
         for key, b in bare_res.items():
             r = res[key]
             print(
-                f"{key[0]:<10}{key[1]:>6}{b['rps']:>13,.0f}{r['rps']:>11,.0f}{r['rps'] / b['rps']:>7.2f}"
+                f"{key[0]:<10}{key[1]:>6}{b['rps']:>13,.0f}{r['rps']:>11,.0f}"
+                f"{r['rps'] / b['rps']:>7.2f}"
                 f"{b['p50']:>8.2f}/{b['p99']:<8.2f}{r['p50']:>9.2f}/{r['p99']:<9.2f}"
                 f"{r['p99'] / b['p99']:>7.1f}{int(r['errors']):>8}"
             )

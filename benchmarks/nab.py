@@ -2,7 +2,8 @@
 
 Per series: a window of width 10% of the series length divided by the number of anomalies
 is centred on each labelled anomaly (`windows`; for labelled runs of anomalous samples,
-`run_windows` centres it on the run and stretches it to cover the run). The first 15% of a series (at most 750 samples) is a
+`run_windows` centres it on the run and stretches it to cover the run). The first 15% of a series
+(at most 750 samples) is a
 probation period whose detections do not count. A detection is a sample whose score is at
 or above the threshold. Within a window only the earliest detection counts, rewarded by a
 scaled sigmoid of its position (1.0 at the window's start, falling towards its end); a

@@ -119,7 +119,8 @@ def cpu_table(quick: bool) -> None:
     base = res["vpa (p90 +15%, 24 h half-life)"]
     print("\nCPU request, crane-cpu (next day scored; slack as % of mean usage)")
     print(
-        f"{'method':34s} {'above %':>8s} {'slack %':>8s} {'vs VPA':>7s} {'worst':>6s} {'ms/rec':>7s}"
+        f"{'method':34s} {'above %':>8s} {'slack %':>8s} {'vs VPA':>7s} {'worst':>6s} "
+        f"{'ms/rec':>7s}"
     )
     for name, s in res.items():
         worst = max(s.series_share)  # the series most often above its request

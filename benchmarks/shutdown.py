@@ -1,5 +1,6 @@
 """How long `sidecar run` (the shipped rules; Prometheus down) takes to stop: SIGTERM to the
-process alone, and to its whole process group (what systemd and some supervisors send), until it exits and until its port
+process alone, and to its whole process group (what systemd and some supervisors send), until it
+exits and until its port
 can be bound again. Baseline in the same process: a Python child that exits on SIGTERM.
 
     python -m benchmarks.shutdown [--runs 2]

@@ -90,7 +90,8 @@ def run(n: int, workdir: Path) -> None:
         print(
             f"{n:>8}  cold tick {cold[0]:7.2f} s (query {cold[1]:6.2f}, engine {cold[2]:6.2f})"
             f"  warm tick {med[0]:6.3f} s (query {med[1]:6.3f}, engine {med[2]:6.3f})"
-            f"  plain range query {plain:6.2f} s  peak RSS +{rss:7.1f} MB ({rss * 1e6 / n:,.0f} B/series)",
+            f"  plain range query {plain:6.2f} s  peak RSS +{rss:7.1f} MB "
+            f"({rss * 1e6 / n:,.0f} B/series)",
             flush=True,
         )
     finally:

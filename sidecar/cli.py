@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check",
         help="validate rule files; exit 0 when valid, 2 when not",
-        description="Validate YAML rule files and print every error as file:line:col: key: message.",
+        description="Validate YAML rule files and print every error as file:line:col: key: "
+        "message.",
     )
     check.add_argument(
         "paths",

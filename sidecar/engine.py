@@ -267,7 +267,8 @@ class Engine:
     # -- planning -----------------------------------------------------------------------------
 
     def plan(self, now: float) -> list[QueryPlan]:
-        """The range queries for this tick: a rule's lookback when cold, else since its watermark."""
+        """The range queries for this tick: a rule's lookback when cold, else since its
+        watermark."""
         plans: list[QueryPlan] = []
         for name, st in self._detectors.items():
             r = st.rule

@@ -23,17 +23,21 @@ from sidecar.snapshot import Snapshot
 __all__ = ["METRICS", "SnapshotCollector", "render"]
 
 METRICS = {
-    "sidecar_anomaly_score": "Calibrated anomaly score in [0, 1] of the latest sample (higher = rarer for this series).",
+    "sidecar_anomaly_score": "Calibrated anomaly score in [0, 1] of the latest sample "
+    "(higher = rarer for this series).",
     "sidecar_anomaly_expected_lower": "Lower end of the range the series was expected in.",
     "sidecar_anomaly_expected_upper": "Upper end of the range the series was expected in.",
     "sidecar_anomaly": "1 while an anomalous episode lasts (its first sample crossed the "
     "rule's threshold; it ends when the series is back within 5 sigma), else 0.",
     "sidecar_anomaly_observed": "The latest sample the score is about (of the driving metric).",
-    "sidecar_forecast": "Forecast of the series at the rule's horizon; bound is mean, lower or upper.",
+    "sidecar_forecast": "Forecast of the series at the rule's horizon; bound is mean, lower "
+    "or upper.",
     "sidecar_forecast_target_timestamp_seconds": "Time the exported forecast is for.",
     "sidecar_recommended_replicas": "Replicas recommended by the scaling rule.",
-    "sidecar_current_replicas": "Replicas running now, as the scaling rule's current_replicas_query says.",
-    "sidecar_recommended_replicas_hpa_value": "Value to feed an HPA/KEDA AverageValue=1 target so it lands on the recommendation.",
+    "sidecar_current_replicas": "Replicas running now, as the scaling rule's "
+    "current_replicas_query says.",
+    "sidecar_recommended_replicas_hpa_value": "Value to feed an HPA/KEDA AverageValue=1 "
+    "target so it lands on the recommendation.",
     "sidecar_capacity_per_replica": "Load one replica carries at 100%, as the scaling rule "
     "uses it: learned from history (learn_capacity) or configured.",
     "sidecar_capacity_per_replica_lower": "Lower end of the learned capacity's range.",
@@ -43,7 +47,8 @@ METRICS = {
     "sidecar_recommended_cpu_request_cores": "Recommended CPU request of the container.",
     "sidecar_recommended_memory_request_bytes": "Recommended memory request of the container.",
     "sidecar_recommended_memory_limit_bytes": "Recommended memory limit of the container.",
-    "sidecar_alert_salience": "Salience in [0, 1] of a firing alert (how much a human should look now).",
+    "sidecar_alert_salience": "Salience in [0, 1] of a firing alert (how much a human "
+    "should look now).",
     "sidecar_rule_last_run_success": "1 if the rule's last run succeeded.",
     "sidecar_rule_last_run_duration_seconds": "Duration of the rule's last run.",
     "sidecar_rule_last_success_timestamp_seconds": "When the rule last ran successfully.",
@@ -53,7 +58,8 @@ METRICS = {
     "start (they are gaps to the models).",
     "sidecar_source_up": "1 if the last Prometheus query succeeded.",
     "sidecar_rules_last_reload_successful": "1 if the last rule reload succeeded.",
-    "sidecar_rules_last_reload_success_timestamp_seconds": "When the rules last loaded successfully.",
+    "sidecar_rules_last_reload_success_timestamp_seconds": "When the rules last loaded "
+    "successfully.",
     "sidecar_tick_duration_seconds": "Duration of the scheduler's last tick.",
     "sidecar_ticks_skipped": "Ticks skipped because the previous one overran its interval, "
     "since start.",

@@ -23,7 +23,8 @@ __all__ = [
 ]
 
 FROM_FILE = "from_file"
-"""Validation-context flag set by the loader: in files, durations must be strings, as in Prometheus."""
+"""Validation-context flag set by the loader: in files, durations must be strings, as in
+Prometheus."""
 
 _UNITS: tuple[tuple[str, float], ...] = (
     ("y", 365 * 86400.0),

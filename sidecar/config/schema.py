@@ -1,7 +1,8 @@
 """Pydantic models of the YAML rule files: frozen, `extra="forbid"`, defaults only here.
 
 A rule file is a mapping with any of five sections (`settings`, `detectors`, `forecasts`,
-`rightsizing`, `salience`); several files merge into one `Rules`. Every field has a description, from
+`rightsizing`, `salience`); several files merge into one `Rules`. Every field has a description,
+from
 which rules/README.md's reference is generated (`python -m sidecar.config.reference`).
 """
 

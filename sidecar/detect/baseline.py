@@ -14,7 +14,8 @@ bins of several are per-bin means from the start (PROFILE in `learn`).
 Robustness: learning uses residuals clipped at 3 sigma (an outlier moves the baseline by
 at most that). Adaptation: a CUSUM of standardised residuals detects level shifts and
 re-levels by the estimated shift; a CUSUM of |residual| detects variance increases and
-re-scales (unless the level CUSUM fired: one-sided residuals are a shift, not noise). A change then stops being anomalous within a few samples instead of hours.
+re-scales (unless the level CUSUM fired: one-sided residuals are a shift, not noise). A change then
+stops being anomalous within a few samples instead of hours.
 A seasonal candidate re-levels only once its profile has seen a few periods.
 
 The same code runs on Python floats (one channel) and numpy arrays (many), see ops.py.
@@ -343,7 +344,8 @@ does neither (real labelled series: 38.8 -> 48.5 with `level_z`, 48.1 gated at 3
 baseline has accepted a new level, the history's median does not hold it as an anomaly for
 half a history (a protected monitor would otherwise never learn a lasting shift)."""
 PERF_CAP = 12.0
-"""The selection error (`selection_error`) counts a residual up to this many sigma; the scale up to 4.
+"""The selection error (`selection_error`) counts a residual up to this many sigma; the scale up to
+4.
 A no-season level on a business day's square wave is as good as the daily profile for
 hours, then 20-40 sigma off at each step: capped at 4 its error hid that and it was read
 out at the steps, where its lag alarmed (development benchmark, 5-min, 8 seeds: 66.5 ->

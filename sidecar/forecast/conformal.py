@@ -5,7 +5,8 @@ the model is fitted on the rest, then follows the held-back samples one by one, 
 at every origin, which yields genuine out-of-sample errors for every horizon step. From
 then on every new sample adds the errors of the forecasts made for it. The interval at
 step h is the forecast ± the ⌈(n+1)·level⌉-th smallest of the last n absolute h-step errors
-(the finite-sample corrected quantile; n is the fewest errors any step has, at most `memory`) (split conformal prediction), so a 90% interval covers about 90%
+(the finite-sample corrected quantile; n is the fewest errors any step has, at most `memory`)
+(split conformal prediction), so a 90% interval covers about 90%
 of what the series actually does, whatever the model gets wrong.
 
 Errors are absolute (the default) or *relative* (`scale="relative"`: divided by

@@ -4,7 +4,8 @@
 pipe) is read or written directly, in order, without seeking. A regular output file is
 written to `OUT.partial` and renamed over `OUT` only when the replay finished, so a failed
 run never leaves half an output (a `.partial` left by a killed run is overwritten by the
-next), unless the replay streams its output line by line. Missing folders and unreadable or unwritable paths are InputErrors (exit 2).
+next), unless the replay streams its output line by line. Missing folders and unreadable or
+unwritable paths are InputErrors (exit 2).
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""Alert salience: Alertmanager webhook models, the alert book (state, history, SQLite), the scorer."""
+"""Alert salience: Alertmanager webhook models, the alert book (state, history, SQLite), the
+scorer."""

@@ -341,7 +341,8 @@ class AlertBook:
         f = self.firing.get(fingerprint)
         if f is None:
             row = self._db.execute(
-                "SELECT template, workload FROM firings WHERE fingerprint=? ORDER BY starts DESC LIMIT 1",
+                "SELECT template, workload FROM firings WHERE fingerprint=? ORDER BY starts "
+                "DESC LIMIT 1",
                 (fingerprint,),
             ).fetchone()
             if row is None:

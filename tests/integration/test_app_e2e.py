@@ -1,4 +1,5 @@
-"""End to end: `sidecar run` (real local Ray, real Serve) between a real Prometheus and Alertmanager.
+"""End to end: `sidecar run` (real local Ray, real Serve) between a real Prometheus and
+Alertmanager.
 
 A scrape target serves two noisy series; one jumps. The sidecar pulls them from Prometheus,
 Prometheus scrapes the sidecar back, and the anomaly shows in Prometheus for the series that

@@ -1,4 +1,5 @@
-"""A level shift re-levels the baseline without widening its scale (later anomalies stay visible)."""
+"""A level shift re-levels the baseline without widening its scale (later anomalies stay
+visible)."""
 
 from __future__ import annotations
 

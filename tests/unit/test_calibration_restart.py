@@ -1,7 +1,8 @@
 """A calibration restarts (once) when a seasonal read-out clearly wins.
 
 Until a daily profile may be read out (1.5 days), a seasonal series is measured against a
-level that chases its cycle: the day's edges read as 4-sigma deviations twice a day. Kept in the histogram, those made a real 4-sigma anomaly a week later look routine.
+level that chases its cycle: the day's edges read as 4-sigma deviations twice a day. Kept in the
+histogram, those made a real 4-sigma anomaly a week later look routine.
 """
 
 from __future__ import annotations

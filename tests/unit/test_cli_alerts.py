@@ -1,4 +1,5 @@
-"""`sidecar alerts replay`: one output line per input line; bad lines exit 2; crash-safe with --db."""
+"""`sidecar alerts replay`: one output line per input line; bad lines exit 2; crash-safe with
+--db."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`sidecar rightsize`: the replay is scored without look-ahead, patches apply, bad input exits 2."""
+"""`sidecar rightsize`: the replay is scored without look-ahead, patches apply, bad input exits
+2."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""rules/README.md documents every key with the schema's own defaults (regenerate: scripts/gen-docs)."""
+"""rules/README.md documents every key with the schema's own defaults (regenerate:
+scripts/gen-docs)."""
 
 from __future__ import annotations
 

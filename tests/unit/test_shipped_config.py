@@ -1,4 +1,5 @@
-"""The shipped integration files are valid for the real tools: promtool, amtool, compose, Grafana JSON."""
+"""The shipped integration files are valid for the real tools: promtool, amtool, compose, Grafana
+JSON."""
 
 from __future__ import annotations
 
