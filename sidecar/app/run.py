@@ -92,7 +92,11 @@ def run(config: Sequence[str]) -> int:
         ", ".join(rules.files) or "none",
     )
     log.info(
-        "metrics %s/metrics  ranked alerts %s/alerts/ranked  API docs %s/docs", base, base, base
+        "on-call page %s/ui  metrics %s/metrics  ranked alerts %s/alerts/ranked  API docs %s/docs",
+        base,
+        base,
+        base,
+        base,
     )
     if s.ray_dashboard and not os.environ.get("RAY_ADDRESS"):
         log.info("Ray dashboard http://127.0.0.1:8265")
