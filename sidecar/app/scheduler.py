@@ -35,6 +35,21 @@ log = logging.getLogger("sidecar.scheduler")
 MAX_BACKOFF_INTERVALS = 2
 CHART_POINTS = 240
 """Points at most in a series' history for the on-call page's chart."""
+CHART_REQUERY_SERIES = 200
+"""A rule's own query is re-run for a chart only up to this many series (it returns all of
+them); bigger rules are charted from the sidecar's exported metrics alone."""
+
+
+def _matchers(rule: str, labels: dict[str, str]) -> str:
+    """PromQL matchers for one series of `rule` as the sidecar exports it: its labels, those
+    named like the sidecar's own as `exported_*`, without the ones a scrape may rename."""
+    out = [f'rule="{_escape_label(rule)}"']
+    for k, v in sorted(labels.items()):
+        if k in ("job", "instance"):
+            continue
+        name = f"exported_{k}" if k in ("rule", "metric", "bound") else k
+        out.append(f'{name}="{_escape_label(v)}"')
+    return ",".join(out)
 
 
 def _same_series(found: dict[str, str], wanted: dict[str, str]) -> bool:
@@ -350,37 +365,63 @@ class SchedulerCore:
         self, rule: str, labels: dict[str, str], metric: str, seconds: float
     ) -> dict[str, Any] | None:
         """One scored series over the last `seconds` (at most the rule's own lookback), for the
-        on-call page's chart: its values
-        (the rule's query, read again from Prometheus) and, where Prometheus scrapes the
-        sidecar, the expected range it was scored against. None if no rule of this shard is
-        `rule`; empty lists if Prometheus has nothing or cannot be reached."""
+        on-call page's chart: its values and, where Prometheus scrapes the sidecar, the
+        expected range it was scored against, each read with matchers for this series alone
+        (the sidecar's exported metrics); a rule of at most CHART_REQUERY_SERIES series is
+        read again from its own query when those are missing. None if no rule of this shard
+        is `rule`; empty lists if Prometheus has nothing or cannot be reached."""
         found = [r for r in self.engine.rules.detectors if r.name == rule]
         if not found:
             return None
         r = found[0]
-        promql = r.query if r.query is not None else (r.queries or {}).get(metric)
         end = self.clock.now()
         seconds = min(seconds, r.lookback)
-        start = end - seconds
-        step = max(r.step, seconds / CHART_POINTS)
+        start, step = end - seconds, max(r.step, seconds / CHART_POINTS)
+        own = _matchers(rule, labels)
         out: dict[str, Any] = {"t": [], "value": [], "lower": [], "upper": []}
-        if promql is None:
-            return out
-        try:
-            for frame in self.source.query_range(promql, start, end, step):
-                if _same_series(frame.key.as_dict(), labels):
-                    out["t"] = frame.t.tolist()
-                    out["value"] = frame.X[:, 0].tolist()
-                    break
-            for bound in ("lower", "upper"):
-                selector = f'sidecar_anomaly_expected_{bound}{{rule="{_escape_label(rule)}"}}'
-                for frame in self.source.query_range(selector, start, end, step):
-                    if _same_series(_scraped_labels(frame.key.as_dict()), labels):
-                        out[bound] = [frame.t.tolist(), frame.X[:, 0].tolist()]
-                        break
-        except SourceError as exc:
-            log.info("history of %s for the on-call page: %s", rule, exc)
+        observed = self._history(
+            f'sidecar_anomaly_observed{{{own},metric="{_escape_label(metric)}"}}',
+            start,
+            end,
+            step,
+            labels,
+        )
+        query = r.query if r.query is not None else (r.queries or {}).get(metric)
+        health = {h.rule: h for h in self._snapshot.rules}.get(rule)
+        small = health is not None and health.series <= CHART_REQUERY_SERIES
+        if observed is None and query is not None and small:
+            observed = self._history(query, start, end, step, labels, scraped=False)
+        if observed is not None:
+            out["t"], out["value"] = observed
+        for bound in ("lower", "upper"):
+            band = self._history(
+                f"sidecar_anomaly_expected_{bound}{{{own}}}", start, end, step, labels
+            )
+            if band is not None:
+                out[bound] = list(band)
         return out
+
+    def _history(
+        self,
+        promql: str,
+        start: float,
+        end: float,
+        step: float,
+        labels: dict[str, str],
+        scraped: bool = True,
+    ) -> tuple[list[float], list[float]] | None:
+        """The times and values of the one returned series that is `labels` (read back from
+        the sidecar's own export when `scraped`), or None."""
+        try:
+            frames = self.source.query_range(promql, start, end, step)
+        except SourceError as exc:
+            log.info("history for the on-call page (%s): %s", promql, exc)
+            return None
+        for frame in frames:
+            key = frame.key.as_dict()
+            if _same_series(_scraped_labels(key) if scraped else key, labels) and frame.t.size:
+                return frame.t.tolist(), frame.X[:, 0].tolist()
+        return None
 
     def status(self) -> dict[str, Any]:
         return {

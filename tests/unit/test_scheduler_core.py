@@ -132,11 +132,17 @@ def test_an_anomalous_series_keeps_when_and_how_high_it_last_was(tmp_path: Path)
 
 def test_a_series_history_for_the_page_comes_from_the_rules_query(tmp_path: Path) -> None:
     c, clock, source, _ = core(tmp_path)
-    clock.set(T0)
+    tick(c, clock, T0)  # the rule's series count is known: small enough to query again
     history = c.series_history("good", {"instance": "a"}, "value", 1800.0)
     assert history is not None
     assert len(history["t"]) == 30 and T0 - 60 < history["t"][-1] <= T0  # one a minute
     assert min(history["value"]) > 5 and max(history["value"]) < 15
     assert history["lower"] == [] and history["upper"] == []  # not scraped: no band history
     assert ("up", T0 - 1800.0, T0) in source.calls
+    exported = [q for q, _, _ in source.calls if q.startswith("sidecar_anomaly_")]
+    assert exported == [
+        'sidecar_anomaly_observed{rule="good",metric="value"}',
+        'sidecar_anomaly_expected_lower{rule="good"}',
+        'sidecar_anomaly_expected_upper{rule="good"}',
+    ]  # asked for this series alone (its `instance` may be the scrape's)
     assert c.series_history("no such rule", {"instance": "a"}, "value", 1800.0) is None
