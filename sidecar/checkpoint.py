@@ -67,9 +67,15 @@ class Checkpoint:
     rules: Mapping[str, RuleState]
 
 
+STATELESS_FIELDS = frozenset({"shard_by"})
+"""Rule fields that say how series are fetched, not what is learned: not in the hash."""
+
+
 def rule_hash(rule: BaseModel) -> str:
-    """A stable hash of a rule's definition (any field changed: another hash)."""
-    return hashlib.sha256(rule.model_dump_json().encode()).hexdigest()[:16]
+    """A stable hash of a rule's definition (a field that shapes the state changed: another
+    hash)."""
+    dumped = rule.model_dump_json(exclude=set(STATELESS_FIELDS & set(type(rule).model_fields)))
+    return hashlib.sha256(dumped.encode()).hexdigest()[:16]
 
 
 def write_checkpoint(path: Path, rules: Mapping[str, RuleState], now: float) -> int:

@@ -219,6 +219,57 @@ def _parser() -> argparse.ArgumentParser:
         help="text lines or one JSON object per line (default: settings.log_format, text)",
     )
     run.set_defaults(func=_cmd_run)
+
+    train = sub.add_parser(
+        "train",
+        help="learn the rules' state from Prometheus history (a Ray job) for a warm start",
+        description="Fetch each chosen rule's series over the window, replay them in parallel "
+        "Ray tasks (chunks of series by the rule's shard_by labels) and write "
+        "data_dir/checkpoints/trained.ckpt, which `sidecar run` loads when it starts. Runs on "
+        "an embedded local Ray, or on the cluster at RAY_ADDRESS (also under `ray job "
+        "submit`). Run it again after a failure: finished chunks are not redone.",
+    )
+    train.add_argument(
+        "--config",
+        action="append",
+        metavar="FILE",
+        help=f"rule file or directory (repeatable; default: {DEFAULT_RULES}/)",
+    )
+    train.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a detector or forecast rule to train (repeatable; default: every enabled one)",
+    )
+    train.add_argument(
+        "--from",
+        dest="window",
+        type=_duration,
+        required=True,
+        metavar="DURATION",
+        help="how much history to learn from, ending now (a Prometheus duration: 14d)",
+    )
+    train.add_argument(
+        "--workers",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="tasks at once (default: the Ray cluster's CPUs)",
+    )
+    train.add_argument(
+        "--samples-per-task",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="samples one task fetches at most, which bounds its memory (default: 2000000)",
+    )
+    train.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start over instead of resuming an unfinished job",
+    )
+    train.set_defaults(func=_cmd_train)
     return parser
 
 
@@ -315,6 +366,11 @@ def _number(text: str, ok: Callable[[float], bool], what: str) -> float:
     if not ok(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
     return value
+
+
+def _count(text: str) -> int:
+    """A whole number >= 1, for argparse."""
+    return int(_number(text, lambda v: v >= 1 and v == int(v), "a whole number >= 1"))
 
 
 def _level(text: str) -> float:
@@ -420,6 +476,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.log_format:
         os.environ["SIDECAR_LOG_FORMAT"] = args.log_format
     return run(args.config or [DEFAULT_RULES])
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from sidecar.config.loader import load_rules
+    from sidecar.errors import SourceError
+    from sidecar.train.job import DEFAULT_SAMPLES_PER_TASK, run_job
+
+    rules = load_rules(args.config or [DEFAULT_RULES])
+    try:
+        summary = run_job(
+            rules,
+            args.rule,
+            args.window,
+            workers=args.workers,
+            samples_per_task=args.samples_per_task or DEFAULT_SAMPLES_PER_TASK,
+            fresh=args.fresh,
+            say=lambda line: print(f"sidecar: {line}", file=sys.stderr),
+        )
+    except SourceError as exc:  # Prometheus, not the input: exit 1, and a rerun resumes
+        print(f"sidecar: Prometheus: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    for line in summary.lines():
+        print(line)
+    return EXIT_FAILURE if summary.failed else EXIT_OK
 
 
 def _check_online(rules: Rules, url: str) -> list[RuleError] | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +44,7 @@ from sidecar.snapshot import (
 )
 from sidecar.types import Frame, SeriesKey
 
-__all__ = ["Engine", "QueryPlan", "join_frames"]
+__all__ = ["Engine", "QueryPlan", "join_frames", "merge_rule_states"]
 
 ERROR_KINDS = ("timeout", "source_unavailable", "query_error", "bad_response", "rule")
 """What `sidecar_errors_total{kind}` counts for a shard: the Prometheus failure kinds of a
@@ -177,6 +177,58 @@ def _on_grid(frame: Frame, grid: np.ndarray) -> np.ndarray:
     idx = np.searchsorted(frame.t, grid)
     hit = (idx < frame.t.size) & (frame.t[np.minimum(idx, frame.t.size - 1)] == grid)
     out[hit] = frame.X[idx[hit], 0]
+    return out
+
+
+def merge_rule_states(parts: Sequence[RuleState]) -> RuleState:
+    """One rule's state from states learned on disjoint parts of its series (a training
+    job's chunks): each series keeps what it learned, in a bank channel of its own."""
+    if not parts:
+        raise ValueError("nothing to merge")
+    first = parts[0]
+    if any(p.hash != first.hash or p.kind != first.kind for p in parts):
+        raise ValueError("states of different rules (or rule versions) cannot be merged")
+    if first.kind == "detector":
+        return RuleState(first.hash, first.kind, _merge_detectors([p.state for p in parts]))
+    if first.kind == "forecast":
+        return RuleState(first.hash, first.kind, _merge_forecasts([p.state for p in parts]))
+    raise ValueError(f"no merge for {first.kind} state")
+
+
+def _merge_detectors(parts: Sequence[_DetectorState]) -> _DetectorState:
+    out = _DetectorState(parts[0].rule)
+    banks = [p for p in parts if p.bank is not None]
+    if banks:
+        assert banks[0].bank is not None
+        size = sum(len(p.index) for p in banks)
+        out.bank = banks[0].bank.detector.bank(max(16, size))
+        for p in banks:
+            assert p.bank is not None
+            keys = list(p.index)
+            at = np.arange(len(out.index), len(out.index) + len(keys), dtype=np.intp)
+            held = np.array([p.index[k] for k in keys], dtype=np.intp)
+            out.bank.copy_channels(p.bank, held, at)
+            moved = dict(zip(held.tolist(), at.tolist(), strict=True))
+            out.index.update(zip(keys, at.tolist(), strict=True))
+            out.episodes.update(moved[ch] for ch in p.episodes if ch in moved)
+    for p in parts:
+        if set(p.memo) & set(out.memo):
+            raise ValueError("the parts share series: they must be disjoint")
+        out.monitors.update(p.monitors)
+        out.memo.update(p.memo)
+        out.points.update(p.points)
+    return out
+
+
+def _merge_forecasts(parts: Sequence[_ForecastState]) -> _ForecastState:
+    out = _ForecastState(parts[0].rule)  # capacity is relearned on the first tick
+    for p in parts:
+        if set(p.memo) & set(out.memo):
+            raise ValueError("the parts share series: they must be disjoint")
+        out.series.update(p.series)
+        out.memo.update(p.memo)
+        out.forecasts.update(p.forecasts)
+        out.replicas.update(p.replicas)
     return out
 
 

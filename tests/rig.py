@@ -17,7 +17,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -168,6 +168,37 @@ class WebhookSink:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def backfill(tsdb: Path, series: Mapping[str, tuple[Any, Any]], metric: str) -> None:
+    """Write history into a TSDB directory with `promtool tsdb create-blocks-from openmetrics`
+    (as an operator backfills): `series` maps a label set (`instance="a"`) to (times, values).
+    Start Prometheus on the directory afterwards."""
+    tsdb.mkdir(parents=True, exist_ok=True)
+    text = tsdb.parent / "backfill.om"
+    with text.open("w") as fh:
+        fh.write(f"# TYPE {metric} gauge\n")
+        for labels, (times, values) in series.items():
+            for t, v in zip(times, values, strict=True):
+                fh.write(f"{metric}{{{labels}}} {float(v)!r} {float(t):.3f}\n")
+        fh.write("# EOF\n")
+    done = subprocess.run(
+        [
+            require_binary("promtool"),
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "-q",
+            str(text),
+            str(tsdb),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"promtool backfill failed:\n{done.stdout}{done.stderr}")
+    text.unlink()
 
 
 class PrometheusServer:

@@ -143,12 +143,13 @@ class SchedulerCore:
     # -- checkpoints -------------------------------------------------------------------------
 
     def _load_checkpoints(self) -> None:
-        """Adopt the saved state of this shard's rules from every shard's checkpoint (rules
-        move between shards when `shards` changes); the newest file wins per rule."""
+        """Adopt the saved state of this shard's rules from every checkpoint (rules move
+        between shards when `shards` changes; `sidecar train` writes one of its own); the
+        newest file wins per rule."""
         saved: dict[str, tuple[float, RuleState]] = {}
         for leftover in self._checkpoints.glob(".shard-*.tmp"):  # of a write cut short
             leftover.unlink(missing_ok=True)
-        for path in sorted(self._checkpoints.glob("shard-*.ckpt")):
+        for path in sorted(self._checkpoints.glob("*.ckpt")):  # shards' and `sidecar train`'s
             try:
                 ckpt = read_checkpoint(path)
             except (CheckpointError, OSError) as exc:

@@ -361,6 +361,13 @@ class DetectorRule(_Strict):
     lookback: PositiveDuration = Field(
         default=86400.0, description="History replayed on a cold start to rebuild detector state."
     )
+    shard_by: tuple[LabelName, ...] = Field(
+        default=(),
+        description="Labels every selector of the query carries and every result series keeps "
+        "(e.g. `[instance]`): `sidecar train` splits the rule's series into chunks by their "
+        "values, one query per chunk with the labels matched in each selector. Empty: the rule "
+        "trains as one chunk.",
+    )
     detector: DetectorSpec = Field(
         default=RobustDeviationDetector(kind="robust_deviation"),
         description="Detector and its parameters.",
@@ -513,6 +520,13 @@ class ForecastRule(_Strict):
     step: PositiveDuration = Field(default=60.0, description="Query resolution of the history.")
     lookback: PositiveDuration = Field(
         default=604800.0, description="History the model is fitted on."
+    )
+    shard_by: tuple[LabelName, ...] = Field(
+        default=(),
+        description="Labels every selector of the query carries and every result series keeps "
+        "(e.g. `[instance]`): `sidecar train` splits the rule's series into chunks by their "
+        "values, one query per chunk with the labels matched in each selector. Empty: the rule "
+        "trains as one chunk.",
     )
     horizon: PositiveDuration = Field(default=3600.0, description="How far ahead to forecast.")
     level: Annotated[float, Field(ge=0.5, lt=1)] = Field(

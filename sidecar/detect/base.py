@@ -579,6 +579,28 @@ class Bank:
         _copy_slots(peak, self.peak, head, slice(None))
         self.state, self.calibrations, self.peak, self.n = fresh, calibrations, peak, n
 
+    def copy_channels(
+        self, source: Bank, from_channels: NDArray[np.intp], to_channels: NDArray[np.intp]
+    ) -> None:
+        """Set channels `to_channels` to what `source` (a bank of the same detector) learned
+        in `from_channels`: banks trained on parts of a rule's series are joined this way."""
+        if from_channels.size != to_channels.size:
+            raise ValueError(
+                f"{from_channels.size} source channels for {to_channels.size} destinations"
+            )
+        same = type(self.detector) is type(source.detector)
+        if not same or self.detector.get_params() != source.detector.get_params():
+            raise ValueError("channels can only be copied between banks of the same detector")
+        for name in BaselineState.__slots__:
+            into, held = getattr(self.state, name), getattr(source.state, name)
+            pairs = zip(into, held, strict=True) if isinstance(into, list) else [(into, held)]
+            for d, s in pairs:
+                if d is not None:
+                    d[to_channels] = s[from_channels]
+        for mine, theirs in zip(self.calibrations, source.calibrations, strict=True):
+            _copy_slots(mine, theirs, to_channels, from_channels)
+        _copy_slots(self.peak, source.peak, to_channels, from_channels)
+
     def reset(self, channels: NDArray[np.intp]) -> None:
         """Forget what the given channels learned (they are reused for new series)."""
         if channels.size == 0:
