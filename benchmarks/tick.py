@@ -18,6 +18,8 @@ import resource
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +36,10 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run(n: int, workdir: Path) -> None:
+@contextmanager
+def scraped_gauges(n: int, workdir: Path) -> Iterator[PrometheusServer]:
+    """A real Prometheus scraping `bench_value{series="i"}` for i < n every 5 s (values
+    redrawn every 5 s), once every series has been scraped."""
     registry = CollectorRegistry()
     gauge = Gauge("bench_value", "benchmark series", ["series"], registry=registry)
     children = [gauge.labels(series=str(i)) for i in range(n)]
@@ -60,6 +65,17 @@ def run(n: int, workdir: Path) -> None:
             120,
             "all series scraped",
         )
+        yield prom
+    finally:
+        stop.set()
+        prom.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def run(n: int, workdir: Path) -> None:
+    with scraped_gauges(n, workdir) as prom:
         time.sleep(30)  # a few scrapes of history
         rule = DetectorRule(name="bench", query="bench_value", step=5.0, lookback=120.0)
         rules = Rules(settings=Settings(), detectors=(rule,))
@@ -94,12 +110,6 @@ def run(n: int, workdir: Path) -> None:
             f"({rss * 1e6 / n:,.0f} B/series)",
             flush=True,
         )
-    finally:
-        stop.set()
-        prom.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def main() -> None:

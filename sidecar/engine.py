@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,12 +44,22 @@ from sidecar.snapshot import (
 )
 from sidecar.types import Frame, SeriesKey
 
-__all__ = ["Engine", "QueryPlan", "join_frames", "merge_rule_states"]
+__all__ = ["Engine", "QueryPlan", "join_frames", "merge_rule_states", "newest_per_series"]
 
 ERROR_KINDS = ("timeout", "source_unavailable", "query_error", "bad_response", "rule")
 """What `sidecar_errors_total{kind}` counts for a shard: the Prometheus failure kinds of a
 rule's query, and `rule` for a rule whose own run raised."""
 STALE_STEPS = 10  # a series unseen for this many steps (and 3 intervals) is dropped
+MIN_BANK_CHANNELS = 16
+"""Channels a rule's bank starts with at least (it doubles as series arrive)."""
+REFIT_EVERY_S = 86400.0
+"""A forecast series is refitted from scratch after a day of samples (at least
+`MIN_REFIT_STEPS`), between which its model only updates."""
+MIN_REFIT_STEPS = 60
+MIN_FIT_SAMPLES = 20
+"""Finite samples a forecast series needs before its first fit."""
+THROTTLING_WINDOW_S = 86400.0
+"""The CPU throttling a rightsizing recommendation reports: the last day's mean."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,55 +190,82 @@ def _on_grid(frame: Frame, grid: np.ndarray) -> np.ndarray:
     return out
 
 
+SeriesFilter = Callable[[SeriesKey], bool]
+
+
 def merge_rule_states(parts: Sequence[RuleState]) -> RuleState:
     """One rule's state from states learned on disjoint parts of its series (a training
     job's chunks): each series keeps what it learned, in a bank channel of its own."""
+    return _gather([(p, _everything) for p in parts])
+
+
+def newest_per_series(saved: Sequence[RuleState], keep: SeriesFilter) -> RuleState:
+    """One rule's state from several saved copies, newest first: each series that `keep`
+    accepts from the newest copy that has it (a shard's share of a rule split by series,
+    from the shards' checkpoints and a training job's)."""
+    taken: set[SeriesKey] = set()
+    picks: list[tuple[RuleState, SeriesFilter]] = []
+    for state in saved:
+        mine = {k for k in state.state.memo if keep(k) and k not in taken}
+        taken |= mine
+        picks.append((state, mine.__contains__))
+    return _gather(picks)
+
+
+def _everything(key: SeriesKey) -> bool:
+    return True
+
+
+def _gather(parts: Sequence[tuple[RuleState, SeriesFilter]]) -> RuleState:
+    """The series each part's filter accepts, joined into one state (they must be disjoint)."""
     if not parts:
         raise ValueError("nothing to merge")
-    first = parts[0]
-    if any(p.hash != first.hash or p.kind != first.kind for p in parts):
+    first = parts[0][0]
+    if any(p.hash != first.hash or p.kind != first.kind for p, _ in parts):
         raise ValueError("states of different rules (or rule versions) cannot be merged")
     if first.kind == "detector":
-        return RuleState(first.hash, first.kind, _merge_detectors([p.state for p in parts]))
+        detectors = [(p.state, keep) for p, keep in parts]
+        return RuleState(first.hash, first.kind, _gather_detectors(detectors))
     if first.kind == "forecast":
-        return RuleState(first.hash, first.kind, _merge_forecasts([p.state for p in parts]))
+        forecasts = [(p.state, keep) for p, keep in parts]
+        return RuleState(first.hash, first.kind, _gather_forecasts(forecasts))
     raise ValueError(f"no merge for {first.kind} state")
 
 
-def _merge_detectors(parts: Sequence[_DetectorState]) -> _DetectorState:
-    out = _DetectorState(parts[0].rule)
-    banks = [p for p in parts if p.bank is not None]
-    if banks:
-        assert banks[0].bank is not None
-        size = sum(len(p.index) for p in banks)
-        out.bank = banks[0].bank.detector.bank(max(16, size))
-        for p in banks:
-            assert p.bank is not None
-            keys = list(p.index)
+def _gather_detectors(parts: Sequence[tuple[_DetectorState, SeriesFilter]]) -> _DetectorState:
+    out = _DetectorState(parts[0][0].rule)
+    template = next((p.bank for p, _ in parts if p.bank is not None), None)
+    if template is not None:
+        size = sum(1 for p, keep in parts for k in p.index if keep(k))
+        out.bank = template.detector.bank(max(MIN_BANK_CHANNELS, size))
+    for p, keep in parts:
+        if p.bank is not None and out.bank is not None:
+            keys = [k for k in p.index if keep(k)]
             at = np.arange(len(out.index), len(out.index) + len(keys), dtype=np.intp)
             held = np.array([p.index[k] for k in keys], dtype=np.intp)
             out.bank.copy_channels(p.bank, held, at)
             moved = dict(zip(held.tolist(), at.tolist(), strict=True))
             out.index.update(zip(keys, at.tolist(), strict=True))
             out.episodes.update(moved[ch] for ch in p.episodes if ch in moved)
-    for p in parts:
-        if set(p.memo) & set(out.memo):
+        memo = {k: m for k, m in p.memo.items() if keep(k)}
+        if memo.keys() & out.memo.keys():
             raise ValueError("the parts share series: they must be disjoint")
-        out.monitors.update(p.monitors)
-        out.memo.update(p.memo)
-        out.points.update(p.points)
+        out.memo.update(memo)
+        out.monitors.update((k, m) for k, m in p.monitors.items() if keep(k))
+        out.points.update((k, v) for k, v in p.points.items() if keep(k))
     return out
 
 
-def _merge_forecasts(parts: Sequence[_ForecastState]) -> _ForecastState:
-    out = _ForecastState(parts[0].rule)  # capacity is relearned on the first tick
-    for p in parts:
-        if set(p.memo) & set(out.memo):
+def _gather_forecasts(parts: Sequence[tuple[_ForecastState, SeriesFilter]]) -> _ForecastState:
+    out = _ForecastState(parts[0][0].rule)  # capacity is relearned on the first tick
+    for p, keep in parts:
+        memo = {k: m for k, m in p.memo.items() if keep(k)}
+        if memo.keys() & out.memo.keys():
             raise ValueError("the parts share series: they must be disjoint")
-        out.series.update(p.series)
-        out.memo.update(p.memo)
-        out.forecasts.update(p.forecasts)
-        out.replicas.update(p.replicas)
+        out.memo.update(memo)
+        out.series.update((k, v) for k, v in p.series.items() if keep(k))
+        out.forecasts.update((k, v) for k, v in p.forecasts.items() if keep(k))
+        out.replicas.update((k, v) for k, v in p.replicas.items() if keep(k))
     return out
 
 
@@ -506,7 +543,7 @@ class Engine:
         if st.bank is None:
             det = make_detector(r.detector)
             assert isinstance(det, UnivariateDetector)
-            st.bank = det.bank(max(16, len(series)))
+            st.bank = det.bank(max(MIN_BANK_CHANNELS, len(series)))
         bank = st.bank
         channels = []
         for f in series:
@@ -588,7 +625,7 @@ class Engine:
             fs.capacity_planned = False
             self._learn_capacity(fs, capacity_frames or {}, now)
         horizon = max(1, math.ceil(r.horizon / r.step))
-        refit = max(int(86400 / r.step), 60)
+        refit = max(int(REFIT_EVERY_S / r.step), MIN_REFIT_STEPS)
         model = "auto" if r.model == "auto" else r.model
         self._count_nonfinite(r.name, series, now, r.step)
         for f in series:
@@ -598,7 +635,7 @@ class Engine:
             state = fs.series.get(f.key)
             if state is None or state.since_fit >= refit:
                 known = f.t <= now
-                if np.sum(np.isfinite(y[known])) < 20:
+                if np.sum(np.isfinite(y[known])) < MIN_FIT_SAMPLES:
                     continue
                 state = fs.series[f.key] = _ForecastSeries(
                     # errors are kept per step: no more steps than the rule forecasts
@@ -720,7 +757,7 @@ class Engine:
             cpu, mem, oom, thr = (cols.get(c) for c in RIGHTSIZE_QUERIES)
             throttled = None
             if thr is not None:
-                recent = thr.X[thr.t >= now - 86400.0, 0]
+                recent = thr.X[thr.t >= now - THROTTLING_WINDOW_S, 0]
                 recent = recent[np.isfinite(recent)]
                 throttled = float(recent.mean()) if recent.size else None
             kills: tuple[float, ...] = ()

@@ -201,27 +201,13 @@ class SnapshotCollector(Collector):
                     [al.fingerprint, al.alertname],
                     al.salience,
                 )
-            for h in snap.rules:
-                add(
-                    "sidecar_rule_last_run_success",
-                    ["rule", "kind"],
-                    [h.rule, h.kind],
-                    float(h.success),
-                )
-                add(
-                    "sidecar_rule_last_run_duration_seconds",
-                    ["rule", "kind"],
-                    [h.rule, h.kind],
-                    h.duration_s,
-                )
-                add("sidecar_rule_series", ["rule", "kind"], [h.rule, h.kind], float(h.series))
+            for h in snap.rules:  # a rule split by series runs on every shard: one each
+                run = ["rule", "kind", "shard"], [h.rule, h.kind, snap.shard]
+                add("sidecar_rule_last_run_success", *run, float(h.success))
+                add("sidecar_rule_last_run_duration_seconds", *run, h.duration_s)
+                add("sidecar_rule_series", *run, float(h.series))
                 if h.last_success is not None:
-                    add(
-                        "sidecar_rule_last_success_timestamp_seconds",
-                        ["rule", "kind"],
-                        [h.rule, h.kind],
-                        h.last_success,
-                    )
+                    add("sidecar_rule_last_success_timestamp_seconds", *run, h.last_success)
             for kind, count in snap.errors_total:
                 errors.add_metric([kind, snap.shard], float(count))
             shard = [snap.shard]

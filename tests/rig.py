@@ -8,6 +8,7 @@ which the fixtures call also when a test fails.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -15,6 +16,8 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +29,7 @@ import requests
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
 LOOPBACK = "127.0.0.1"
+RAY_LOOPBACK = "127.0.0.2"
 
 
 def free_port() -> int:
@@ -105,6 +109,73 @@ class ManagedProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         self._log_fh.close()
+
+
+class RayCluster:
+    """Ray nodes started with `ray start` in one temp dir, each with a custom resource
+    naming it. Nodes advertise 127.0.0.2: Ray rewrites 127.0.0.1 to the host's own address
+    (to be reachable from other machines), and any other loopback address keeps the
+    cluster's traffic on `lo`."""
+
+    def __init__(self) -> None:
+        # short: Ray's socket paths under it must fit AF_UNIX's 107 bytes
+        self.temp_dir = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
+        self.port = free_port()
+        self.address = f"{RAY_LOOPBACK}:{self.port}"
+        self.env = ray_child_env()
+
+    def _ray(self, *argv: str) -> None:
+        ray = str(Path(sys.executable).parent / "ray")
+        common = ["--node-ip-address", RAY_LOOPBACK, "--disable-usage-stats"]
+        done = subprocess.run(
+            [ray, *argv, *common, "--temp-dir", str(self.temp_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=self.env,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def start_head(self, cpus: int) -> None:
+        self._ray(
+            "start", "--head", "--port", str(self.port), "--include-dashboard", "false",
+            "--num-cpus", str(cpus), "--resources", '{"head_node": 1}',
+        )  # fmt: skip
+
+    def add_node(self, name: str, cpus: int) -> None:
+        self._ray(
+            "start", "--address", self.address, "--num-cpus", str(cpus),
+            "--resources", f'{{"{name}": 1}}',
+        )  # fmt: skip
+
+    def raylet_of(self, name: str) -> int:
+        """The PID of the raylet of the node with the custom resource `name`."""
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+                text = b" ".join(argv).decode(errors="replace")
+                raylet = argv[0].decode(errors="replace").endswith("/raylet")
+                if raylet and f"{name},1" in text and str(self.temp_dir) in text:
+                    return int(proc.name)
+        raise AssertionError(f"no raylet with the resource {name}")
+
+    def kill(self) -> None:
+        """SIGKILL every process of this cluster (`ray stop` would stop every Ray here)."""
+        ours: set[int] = set()
+        for _ in range(2):  # the nodes' processes, then the workers they started
+            for proc in Path("/proc").iterdir():
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    if not proc.name.isdigit():
+                        continue
+                    parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                    if parent in ours or str(self.temp_dir) in (proc / "cmdline").read_text():
+                        ours.add(int(proc.name))
+        for pid in ours:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 def ray_child_env() -> dict[str, str]:

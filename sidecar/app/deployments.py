@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 import numpy as np
+import ray
 from fastapi import HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ray import serve
@@ -101,6 +102,20 @@ async def _form(request: Request) -> dict[str, str]:
 
 # Logical CPUs only decide placement: the defaults (1 each) would not fit three deployments
 # on a 2-core machine. Ingress and AlertDesk mostly wait on I/O.
+SHARD_ANSWER_S = 8.0
+"""How long `/metrics` and `/readyz` wait for a shard: one whose node died is left out of
+`/metrics` (and shown not ready) while Serve restarts it, instead of holding every scrape."""
+
+
+async def _answer(response: Any) -> Any:
+    """A shard's answer, or None if it fails or does not come within SHARD_ANSWER_S."""
+    try:
+        return await asyncio.wait_for(response, SHARD_ANSWER_S)
+    except Exception as exc:  # noqa: BLE001 (a dead replica raises Ray's errors)
+        log.warning("a scheduler shard did not answer: %s", type(exc).__name__)
+        return None
+
+
 @serve.deployment(
     num_replicas=1,
     health_check_period_s=10,
@@ -129,7 +144,8 @@ class Scheduler:
         return {"shard": self.core.shard, "reloaded": ok, "errors": self.core.reload_errors}
 
     async def status(self) -> dict[str, Any]:
-        return self.core.status()
+        """The core's status and the Ray node the shard runs on (it moves when a node dies)."""
+        return {**self.core.status(), "node": ray.get_runtime_context().get_node_id()}
 
     async def rules(self) -> dict[str, Any]:
         return self.core.rules_report()
@@ -354,9 +370,11 @@ class Ingress:
     @api.get("/metrics")
     async def metrics(self, request: Request) -> Response:
         """Prometheus exposition of every shard's and the alert desk's snapshot."""
-        snaps = await asyncio.gather(
-            *(h.snapshot.remote() for h in self.schedulers), self.owner.snapshot()
+        shards, desk = await asyncio.gather(
+            asyncio.gather(*(_answer(h.snapshot.remote()) for h in self.schedulers)),
+            self.owner.snapshot(),
         )
+        snaps = [snap for snap in shards if snap is not None] + [desk]
         body, content_type = render(snaps, request.headers.get("accept", ""), process=True)
         return Response(content=body, media_type=content_type)
 
@@ -367,7 +385,17 @@ class Ingress:
     @api.get("/readyz")
     async def readyz(self) -> Response:
         """Ready (200) once every shard has ticked with Prometheus answering; else 503."""
-        statuses = await asyncio.gather(*(h.status.remote() for h in self.schedulers))
+        answers = await asyncio.gather(*(_answer(h.status.remote()) for h in self.schedulers))
+        statuses = [
+            answer
+            or {
+                "shard": i,
+                "ready": False,
+                "error": f"no answer within {SHARD_ANSWER_S:g} s (its replica is restarting, "
+                "or its node is gone)",
+            }
+            for i, answer in enumerate(answers)
+        ]
         ready = all(s["ready"] for s in statuses)
         return Response(
             json.dumps({"ready": ready, "shards": statuses}),
@@ -515,9 +543,11 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
     logs = {"enable_access_log": s.access_log}
     # (the Serve decorator adds .options/.bind; Ray ships no type information for them)
     schedulers = [
-        Scheduler.options(name=f"Scheduler{i}", logging_config=logs).bind(  # type: ignore[attr-defined]
-            raw, rules_for_shard(rules, i, shards), i, shards
-        )
+        Scheduler.options(  # type: ignore[attr-defined]
+            name=f"Scheduler{i}",
+            logging_config=logs,
+            ray_actor_options={"num_cpus": s.scheduler_cpus},
+        ).bind(raw, rules_for_shard(rules, i, shards), i, shards)
         for i in range(shards)
     ]
     replicas = max(s.ingress_min_replicas, parsed.ingress_replicas)
@@ -526,9 +556,11 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
     desk = (
         None if one_ingress else AlertDesk.options(logging_config=logs).bind(rules, schedulers)  # type: ignore[attr-defined]
     )
+    placed = {"num_cpus": 0, "resources": dict(s.ingress_resources)}
     if s.ingress_max_replicas > s.ingress_min_replicas:
         ingress = Ingress.options(  # type: ignore[attr-defined]
             logging_config=logs,
+            ray_actor_options=placed,
             autoscaling_config={
                 "min_replicas": s.ingress_min_replicas,
                 "max_replicas": s.ingress_max_replicas,
@@ -539,6 +571,7 @@ def build_app(args: dict[str, Any] | None = None) -> Any:
     else:
         ingress = Ingress.options(  # type: ignore[attr-defined]
             logging_config=logs,
+            ray_actor_options=placed,
             num_replicas=replicas,
             max_ongoing_requests=s.ingress_max_ongoing_requests,
         )

@@ -15,19 +15,21 @@ import asyncio
 import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sidecar.app.settings import AppArgs, shard_of
+from sidecar.app.settings import AppArgs, series_shard, shard_of
 from sidecar.checkpoint import CheckpointError, RuleState, read_checkpoint, write_checkpoint
 from sidecar.clock import Clock, SystemClock
 from sidecar.config.loader import Rules, expand_paths
-from sidecar.engine import Engine, QueryPlan
+from sidecar.config.schema import DetectorRule, ForecastRule, RightsizingRule
+from sidecar.engine import Engine, QueryPlan, newest_per_series
 from sidecar.errors import QueryError, RuleErrors, SourceError, SourceTimeout, SourceUnavailable
 from sidecar.snapshot import Snapshot
 from sidecar.sources.base import MetricsSource
 from sidecar.sources.prometheus import PrometheusSource
-from sidecar.types import Frame
+from sidecar.types import Frame, SeriesKey
 
 __all__ = ["SchedulerCore", "rules_for_shard"]
 
@@ -75,12 +77,18 @@ def _escape_label(value: str) -> str:
 
 
 def rules_for_shard(rules: Rules, shard: int, shards: int) -> Rules:
-    """The rules this shard owns."""
+    """The rules this shard runs: those it owns, and every rule split by series
+    (`shard_by`), of which it keeps its share of the series."""
+
+    def runs(rule: DetectorRule | ForecastRule | RightsizingRule) -> bool:
+        split = not isinstance(rule, RightsizingRule) and bool(rule.shard_by)
+        return split or shard_of(rule.name, shards) == shard
+
     return dataclasses.replace(
         rules,
-        detectors=tuple(r for r in rules.detectors if shard_of(r.name, shards) == shard),
-        forecasts=tuple(r for r in rules.forecasts if shard_of(r.name, shards) == shard),
-        rightsizing=tuple(r for r in rules.rightsizing if shard_of(r.name, shards) == shard),
+        detectors=tuple(r for r in rules.detectors if runs(r)),
+        forecasts=tuple(r for r in rules.forecasts if runs(r)),
+        rightsizing=tuple(r for r in rules.rightsizing if runs(r)),
     )
 
 
@@ -138,15 +146,16 @@ class SchedulerCore:
         self._checkpoint_load_errors = 0
         self._checkpoint_bytes: int | None = None
         self._checkpoint_at: float | None = None
+        self.restored: list[str] = []  # rules whose state came from a checkpoint at start
         self._load_checkpoints()
 
     # -- checkpoints -------------------------------------------------------------------------
 
     def _load_checkpoints(self) -> None:
         """Adopt the saved state of this shard's rules from every checkpoint (rules move
-        between shards when `shards` changes; `sidecar train` writes one of its own); the
-        newest file wins per rule."""
-        saved: dict[str, tuple[float, RuleState]] = {}
+        between shards when `shards` changes; `sidecar train` writes one of its own): the
+        newest file wins per rule, and per series for a rule split by series."""
+        saved: dict[str, list[tuple[float, RuleState]]] = {}
         for leftover in self._checkpoints.glob(".shard-*.tmp"):  # of a write cut short
             leftover.unlink(missing_ok=True)
         for path in sorted(self._checkpoints.glob("*.ckpt")):  # shards' and `sidecar train`'s
@@ -157,16 +166,51 @@ class SchedulerCore:
                 log.warning("checkpoint not used, its rules start cold: %s", exc)
                 continue
             for name, state in ckpt.rules.items():
-                if name not in saved or saved[name][0] < ckpt.written_at:
-                    saved[name] = (ckpt.written_at, state)
-        if saved:
-            restored = self.engine.restore_state({n: s for n, (_, s) in saved.items()})
-            log.info(
-                "shard %d: restored %d rule(s) from checkpoints: %s",
-                self.shard,
-                len(restored),
-                ", ".join(sorted(restored)) or "none",
-            )
+                saved.setdefault(name, []).append((ckpt.written_at, state))
+        if not saved:
+            return
+        current = self.engine.export_state()
+        chosen: dict[str, RuleState] = {}
+        for name, copies in saved.items():
+            fitting = [s for _, s in sorted(copies, key=lambda c: -c[0])]
+            if name in current:  # only copies of today's definition can be combined
+                fitting = [s for s in fitting if s.hash == current[name].hash]
+            if not fitting:
+                continue
+            keep = self._series_filter(name)
+            if keep is None:
+                chosen[name] = fitting[0]
+                continue
+            mine = newest_per_series(fitting, keep)
+            if mine.state.memo:  # none of its series saved: a cold start, not a restore
+                chosen[name] = mine
+        restored = self.engine.restore_state(chosen)
+        self.restored = sorted(restored)
+        log.info(
+            "shard %d: restored %d rule(s) from checkpoints: %s",
+            self.shard,
+            len(restored),
+            ", ".join(sorted(restored)) or "none",
+        )
+
+    @property
+    def _split(self) -> dict[str, tuple[str, ...]]:
+        """The `shard_by` labels of each rule split by series (with one shard, the shard
+        keeps all of their series, but still takes each from its newest checkpoint)."""
+        rules = self.engine.rules
+        split = {r.name: tuple(r.shard_by) for r in rules.detectors if r.shard_by}
+        split.update((r.name, tuple(r.shard_by)) for r in rules.forecasts if r.shard_by)
+        return split
+
+    def _series_filter(self, rule_name: str) -> Callable[[SeriesKey], bool] | None:
+        """Which series of a rule split by series this shard keeps (None: not split)."""
+        by = self._split.get(rule_name)
+        if not by:
+            return None
+        shard, shards = self.shard, self.shards
+        if shards == 1:
+            return lambda key: True
+        return lambda key: series_shard(key.as_dict(), by, shards) == shard
 
     async def save_checkpoint(self) -> None:
         """Write this shard's state (between ticks, so it is consistent); errors are logged."""
@@ -273,7 +317,9 @@ class SchedulerCore:
             if p.rule in failed:
                 continue
             try:
-                frames[p.key] = self.source.query_range(p.promql, p.start, p.end, p.step)
+                got = self.source.query_range(p.promql, p.start, p.end, p.step)
+                keep = self._series_filter(p.rule) if self.shards > 1 else None
+                frames[p.key] = got if keep is None else [f for f in got if keep(f.key)]
             except SourceError as exc:
                 failed[p.rule] = _kind(exc)
                 up = up and not isinstance(exc, SourceUnavailable)
@@ -346,6 +392,7 @@ class SchedulerCore:
                     {
                         "name": r.name,
                         "kind": kind,
+                        "shard": self.shard,  # a rule split by series is on every shard
                         "enabled": r.enabled,
                         "location": str(self.engine.rules.locations.get(r.name, "")),
                         "last_run_success": None if h is None else h.success,
@@ -431,4 +478,5 @@ class SchedulerCore:
             "source_up": self._source_up,
             "ticks": self._ticks,
             "alive": self.alive(),
+            "restored": self.restored,
         }

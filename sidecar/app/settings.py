@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,3 +29,10 @@ class AppArgs(BaseModel):
 def shard_of(rule_name: str, shards: int) -> int:
     """The shard that owns a rule: a stable hash (crc32), the same in every process."""
     return zlib.crc32(rule_name.encode()) % shards
+
+
+def series_shard(labels: Mapping[str, str], by: Sequence[str], shards: int) -> int:
+    """The shard that owns one series of a rule split by `by` (its `shard_by` labels): a
+    stable hash of those labels' values."""
+    values = "\x00".join(labels.get(name, "") for name in by)
+    return zlib.crc32(values.encode()) % shards

@@ -170,6 +170,18 @@ class Settings(_Strict):
     ingress_max_ongoing_requests: PositiveInt = Field(
         default=200, description="Requests one ingress replica takes at once before queueing."
     )
+    ingress_resources: dict[str, PositiveFloat] = Field(
+        default_factory=dict,
+        description="Custom Ray resources each ingress replica needs, to keep the HTTP front on "
+        "the nodes that offer them (e.g. `{head_node: 0.01}` with `ray start --resources "
+        "'{\"head_node\": 1}'` on the node the Service points at).",
+    )
+    scheduler_cpus: PositiveFloat = Field(
+        default=0.25,
+        description="CPUs each scheduler shard reserves on its Ray node. 1 spreads the shards "
+        "one a core (Ray places a shard where that much is free, and moves it to another node "
+        "when its node dies).",
+    )
     http_mode: Literal["direct", "proxy"] = Field(
         default="direct",
         description="`direct`: the ingress replica serves HTTP on listen_port itself (Ray Serve's "
@@ -364,9 +376,10 @@ class DetectorRule(_Strict):
     shard_by: tuple[LabelName, ...] = Field(
         default=(),
         description="Labels every selector of the query carries and every result series keeps "
-        "(e.g. `[instance]`): `sidecar train` splits the rule's series into chunks by their "
-        "values, one query per chunk with the labels matched in each selector. Empty: the rule "
-        "trains as one chunk.",
+        "(e.g. `[instance]`) to split the rule by series: with `settings.shards` above 1 every "
+        "shard runs the rule and keeps the series whose values hash to it, and `sidecar train` "
+        "cuts the series into chunks by their values, one query per chunk with the values "
+        "matched in each selector. Empty: the rule lives on one shard and trains as one chunk.",
     )
     detector: DetectorSpec = Field(
         default=RobustDeviationDetector(kind="robust_deviation"),
@@ -524,9 +537,10 @@ class ForecastRule(_Strict):
     shard_by: tuple[LabelName, ...] = Field(
         default=(),
         description="Labels every selector of the query carries and every result series keeps "
-        "(e.g. `[instance]`): `sidecar train` splits the rule's series into chunks by their "
-        "values, one query per chunk with the labels matched in each selector. Empty: the rule "
-        "trains as one chunk.",
+        "(e.g. `[instance]`) to split the rule by series: with `settings.shards` above 1 every "
+        "shard runs the rule and keeps the series whose values hash to it, and `sidecar train` "
+        "cuts the series into chunks by their values, one query per chunk with the values "
+        "matched in each selector. Empty: the rule lives on one shard and trains as one chunk.",
     )
     horizon: PositiveDuration = Field(default=3600.0, description="How far ahead to forecast.")
     level: Annotated[float, Field(ge=0.5, lt=1)] = Field(

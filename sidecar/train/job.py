@@ -78,6 +78,7 @@ class TrainSummary:
     replay_seconds: float = 0.0
     workers: int = 1
     peak_worker_rss: int = 0  # bytes
+    nodes: set[str] = field(default_factory=set)  # Ray nodes the tasks of this run ran on
     checkpoint: Path | None = None
     checkpoint_bytes: int = 0
     trained_series: int = 0
@@ -86,8 +87,9 @@ class TrainSummary:
         """The exit summary."""
         rate = self.samples / self.seconds if self.seconds > 0 else 0.0
         out = [
-            f"trained {self.rules} rule(s) in {self.chunks} chunk(s) on {self.workers} "
-            f"worker(s): {self.series} series, {self.samples} samples in {self.seconds:.1f} s "
+            f"trained {self.rules} rule(s) in {self.chunks} chunk(s) with {self.workers} "
+            f"worker(s) on {len(self.nodes)} Ray node(s): {self.series} series, "
+            f"{self.samples} samples in {self.seconds:.1f} s "
             f"({rate:,.0f} samples/s; query {self.query_seconds:.1f} s, replay "
             f"{self.replay_seconds:.1f} s summed over tasks)",
         ]
@@ -313,8 +315,9 @@ def run_job(
     began = time.perf_counter()
     with progress(len(plan.chunks), "training", unit="chunk", initial=summary.reused) as bar:
 
-        def finished(result: ChunkResult, rss: int) -> None:
+        def finished(result: ChunkResult, rss: int, node: str) -> None:
             files.save(result, plan)
+            summary.nodes.add(node)
             summary.series += result.series
             summary.samples += result.samples
             summary.query_seconds += result.query_seconds
@@ -331,7 +334,7 @@ def run_job(
         def failed(task: ChunkTask, error: str) -> None:
             summary.failed.append(f"{task.chunk.rule} chunk {task.chunk.index}: {error}")
 
-        summary.workers = _run_on_ray(tasks, workers, finished, failed)
+        summary.workers = _run_on_ray(tasks, workers, finished, failed) if tasks else 0
     summary.seconds = time.perf_counter() - began
     if not summary.failed:
         summary.checkpoint = files.output
@@ -339,16 +342,19 @@ def run_job(
     return summary
 
 
-def _train_with_rss(task: ChunkTask) -> tuple[ChunkResult, int]:
-    """A task: the chunk's result and the worker process's peak RSS in bytes."""
+def _train_on_worker(task: ChunkTask) -> tuple[ChunkResult, int, str]:
+    """A task: the chunk's result, the worker process's peak RSS in bytes, its Ray node."""
+    import ray
+
     result = train_chunk(task)
-    return result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return result, rss, ray.get_runtime_context().get_node_id()
 
 
 def _run_on_ray(
     tasks: Sequence[ChunkTask],
     workers: int | None,
-    finished: Callable[[ChunkResult, int], None],
+    finished: Callable[[ChunkResult, int, str], None],
     failed: Callable[[ChunkTask, str], None],
 ) -> int:
     """Run the tasks, at most `workers` at once, on the cluster at RAY_ADDRESS or an
@@ -367,7 +373,7 @@ def _run_on_ray(
     try:
         cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
         limit = max(1, min(workers or cpus, cpus))
-        remote = ray.remote(num_cpus=1)(_train_with_rss)
+        remote = ray.remote(num_cpus=1)(_train_on_worker)
         queue = list(tasks)
         running: dict[Any, ChunkTask] = {}
         while queue or running:
@@ -378,11 +384,11 @@ def _run_on_ray(
             for ref in ready:
                 task = running.pop(ref)
                 try:
-                    result, rss = ray.get(ref)
+                    result, rss, node = ray.get(ref)
                 except ray.exceptions.RayError as exc:
                     failed(task, _cause(exc))
                 else:
-                    finished(result, rss)
+                    finished(result, rss, node)
         return limit
     finally:
         if started_here:
@@ -392,6 +398,6 @@ def _run_on_ray(
 def _cause(exc: BaseException) -> str:
     """The task's own error in one line (Ray wraps it with the remote traceback)."""
     inner = getattr(exc, "cause", None)
-    if isinstance(inner, BaseException):
-        return f"{type(inner).__name__}: {inner}"
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    err = inner if isinstance(inner, BaseException) else exc
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0] if lines else ''}"

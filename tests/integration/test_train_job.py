@@ -35,7 +35,7 @@ from sidecar.snapshot import Snapshot
 from sidecar.sources.prometheus import PrometheusSource
 from sidecar.train.job import TRAINED_FILE, run_job
 from sidecar.types import Frame, SeriesKey
-from tests.rig import LOOPBACK, PrometheusServer, backfill, ray_child_env
+from tests.rig import LOOPBACK, PrometheusServer, RayCluster, backfill, ray_child_env
 
 STEP = 300.0
 DAYS = 2
@@ -248,3 +248,28 @@ def test_the_scheduler_starts_from_the_trained_checkpoint(
 
 def _when(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def test_training_spreads_over_the_nodes_of_a_ray_cluster(
+    history: tuple[PrometheusServer, float], tmp_path: Path
+) -> None:
+    """A head and a worker node started with `ray start` (one CPU each, so two tasks at
+    once need both nodes); `sidecar train` joins them through RAY_ADDRESS."""
+    prom, _ = history
+    cluster = RayCluster()
+    try:
+        cluster.start_head(cpus=1)
+        cluster.add_node("worker_node", cpus=1)
+        rules = _rules(tmp_path, prom.url, forecast=False)
+        points = int(WINDOW // STEP) + 1
+        done = _train(
+            rules,
+            *["--samples-per-task", str(points), "--workers", "2"],
+            env={**cluster.env, "RAY_ADDRESS": cluster.address},
+        )
+        assert done.returncode == 0, done.stderr
+        assert "in 6 chunk(s) with 2 worker(s) on 2 Ray node(s)" in done.stdout
+    finally:
+        cluster.kill()
+    ckpt = read_checkpoint(tmp_path / "data" / "checkpoints" / TRAINED_FILE)
+    assert len(ckpt.rules["load_anomaly"].state.memo) == 6
