@@ -97,7 +97,9 @@ class SeasonalNaive(PointModel):
     name = "seasonal_naive"
 
     def __init__(self, period: int) -> None:
-        self.period = period
+        # a season shorter than one sampling step (a daily one sampled every two days) is
+        # no season: the value one step ago
+        self.period = max(1, int(period))
 
     def fit_points(self, y: Array, phase0: int) -> None:
         tail = fill_gaps(y)[-self.period :]

@@ -26,13 +26,21 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import numpy as np
 
 from sidecar.config.schema import SalienceSettings
 from sidecar.errors import SidecarError
 from sidecar.salience.alertmanager import Alert, WebhookPayload
 from sidecar.salience.identity import Identity, identify
-from sidecar.salience.scorer import AlertContext, Salience, SalienceScorer, Signal, age_text
+from sidecar.salience.scorer import (
+    AlertContext,
+    Prepared,
+    Salience,
+    SalienceScorer,
+    age_text,
+)
 
 __all__ = ["AlertBook", "FeedbackLabel", "Placed", "RankedAlert"]
 
@@ -119,9 +127,31 @@ class RankedAlert:
 class Placed:
     """A ranked alert without reasons, with the cached signals its reasons come from."""
 
-    alert: RankedAlert
-    static: list[Signal]
+    firing: _Firing
+    salience: float
+    episode: int
+    prepared: Prepared  # the alert's signals that do not change with the clock
     ctx: AlertContext
+
+    @property
+    def alert(self) -> RankedAlert:
+        """The ranked alert without reasons."""
+        return self.ranked(self.salience, ())
+
+    def ranked(self, salience: float, reasons: tuple[str, ...]) -> RankedAlert:
+        f = self.firing
+        return RankedAlert(
+            f.fingerprint,
+            f.labels.get("alertname", ""),
+            salience,
+            reasons,
+            f.labels,
+            f.starts,
+            self.episode,
+            f.annotations,
+            f.generator_url,
+            self.ctx.incident or f.fingerprint,
+        )
 
 
 @dataclass
@@ -155,7 +185,9 @@ class AlertBook:
         # salience without the time-dependent "fresh" signal, per firing alert; recomputed
         # for alerts marked dirty (their state, episode or history changed) and for all of
         # them every _REFRESH seconds of clock time (history windows slide)
-        self._static: dict[str, tuple[list[Signal], AlertContext, float]] = {}
+        self._static: dict[str, tuple[Prepared, AlertContext, float]] = {}
+        # reasons by prepared signals and the clock signal's words and place (explain)
+        self._reasons: dict[Any, Any] = {}
         self._dirty: set[str] = set()
         self._dirty_all = True
         self._last_refresh = -math.inf
@@ -386,44 +418,36 @@ class AlertBook:
         if not self.firing:
             return []
         episodes = self._refresh(now)
-        fresh_on = self.rules.features.fresh
-        w_fresh = self.rules.weights.fresh
-        order = []
-        for fp, f in self.firing.items():
-            _, ctx, logit = self._static[fp]
-            # combine()'s arithmetic inlined: this loop runs over every firing alert
-            age = now - f.starts
-            if fresh_on:
-                if ctx.repeat_notification and age > 3600:
-                    logit -= 0.5 * w_fresh
-                else:
-                    logit += w_fresh * math.exp(-max(age, 0.0) / 1800.0)
-            order.append((-1.0 / (1.0 + math.exp(-logit)), f.starts, fp))
-        order.sort()
+        if len(self._reasons) > 4 * len(self.firing) + 1000:  # words of past minutes
+            self._reasons.clear()
+        firing, static = self.firing, self._static
+        fps = list(firing)
+        n = len(fps)
+        logit = np.fromiter((static[fp][2] for fp in fps), np.float64, n)
+        starts = np.fromiter((firing[fp].starts for fp in fps), np.float64, n)
+        if self.rules.features.fresh:  # the clock's signal, for every alert at once
+            w_fresh = self.rules.weights.fresh
+            age = now - starts
+            repeat = np.fromiter((static[fp][1].repeat_notification for fp in fps), bool, n)
+            fresh = w_fresh * np.exp(-np.maximum(age, 0.0) / 1800.0)
+            logit += np.where(repeat & (age > 3600), -0.5 * w_fresh, fresh)
+        value = 1.0 / (1.0 + np.exp(-logit))
+        ranked = np.lexsort((np.array(fps), starts, -value))[:limit]  # ties: older, then fp
+        index = episodes[1]
         out = []
-        for neg, starts, fp in order[:limit]:
-            f = self.firing[fp]
-            static, ctx, _ = self._static[fp]  # replaced, never mutated, when recomputed
-            alert = RankedAlert(
-                fp,
-                f.labels.get("alertname", ""),
-                -neg,
-                (),
-                f.labels,
-                starts,
-                episodes[1][fp],
-                f.annotations,
-                f.generator_url,
-                ctx.incident or fp,
-            )
-            out.append(Placed(alert, static, ctx))
+        for i, salience in zip(ranked.tolist(), value[ranked].tolist(), strict=True):
+            fp = fps[i]
+            prepared, ctx, _ = static[fp]  # replaced, never mutated, when recomputed
+            out.append(Placed(firing[fp], salience, index[fp], prepared, ctx))
         return out
 
     def explain(self, placed: Placed, now: float) -> RankedAlert:
         """`placed` with its salience's reasons (pure: the scorer and the placed values)."""
-        static, ctx = placed.static, placed.ctx
-        sal = self.scorer.combine(static + self.scorer.time_signals(ctx, now - placed.alert.starts))
-        return dataclasses.replace(placed.alert, salience=sal.value, reasons=sal.reasons)
+        age = now - placed.firing.starts
+        value, reasons = self.scorer.value_and_reasons(
+            placed.prepared, self.scorer.time_signals(placed.ctx, age), self._reasons
+        )
+        return placed.ranked(value, reasons)
 
     def salience_of(self, fingerprint: str, now: float) -> Salience | None:
         """The salience of one firing alert, or None if it is not firing."""
@@ -431,8 +455,8 @@ class AlertBook:
         if f is None:
             return None
         self._refresh(now)
-        static, ctx, _ = self._static[fingerprint]
-        return self.scorer.combine(static + self.scorer.time_signals(ctx, now - f.starts))
+        prepared, ctx, _ = self._static[fingerprint]
+        return self.scorer.combine_prepared(prepared, self.scorer.time_signals(ctx, now - f.starts))
 
     def _refresh(self, now: float) -> tuple[list[_Episode], dict[str, int]]:
         """Recompute the cached signals of every alert whose inputs changed."""
@@ -461,7 +485,7 @@ class AlertBook:
                 static = self.scorer.signals(
                     f.labels, ctx, f.ident.infrastructure, include_time=False
                 )
-                self._static[fp] = (static, ctx, self.scorer.logit(static))
+                self._static[fp] = (self.scorer.prepare(static), ctx, self.scorer.logit(static))
             # every member holds the same set object: the check above is one compare each
             for i in {index[fp] for fp in contexts}:
                 members = frozenset(eps[i].members)

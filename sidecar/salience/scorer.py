@@ -11,13 +11,23 @@ event, `POST /salience`) only the alert's own attributes count.
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sidecar.config.schema import SalienceSettings
 
-__all__ = ["BIAS", "AlertContext", "Salience", "SalienceScorer", "Signal", "age_text"]
+__all__ = [
+    "BIAS",
+    "AlertContext",
+    "Prepared",
+    "Salience",
+    "SalienceScorer",
+    "Signal",
+    "age_text",
+]
 
 BIAS = -0.5
 UNKNOWN_SEVERITY = 0.3
@@ -66,6 +76,21 @@ class AlertContext:
     feedback_reason: str = ""
     incident: str = ""  # the alerts that share a cause share this (the first one's fingerprint)
     extra: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Signals with their contributions worked out (see `SalienceScorer.prepare`)."""
+
+    contributions: tuple[tuple[str, float], ...]
+    total: float  # the contributions summed left to right
+    ranked: tuple[tuple[Signal, float], ...]  # those with a reason that count, strongest
+    # first (a stable sort: ties keep the signals' order)
+    pinned: tuple[tuple[Signal, float], ...]  # those of them always said, in order
+
+
+def _strength(sc: tuple[Signal, float]) -> float:
+    return -abs(sc[1])
 
 
 class SalienceScorer:
@@ -155,17 +180,67 @@ class SalienceScorer:
 
     def combine(self, signals: list[Signal]) -> Salience:
         """Logistic of the weighted signals plus the bias, with the top reasons."""
+        return self.combine_prepared(self.prepare(signals), ())
+
+    def prepare(self, signals: list[Signal]) -> Prepared:
+        """The weighted contributions of `signals`, worked out once: an alert's signals that
+        do not change with the clock, combined again at every ranking (`combine_prepared`)."""
         w = self.rules.weights
-        contributions = [(s, getattr(w, s.name) * s.value) for s in signals]
-        logit = BIAS + sum(c for _, c in contributions)
-        value = 1.0 / (1.0 + math.exp(-logit))
-        said = [sc for sc in contributions if sc[1] != 0 and sc[0].reason]
-        top = sorted(said, key=lambda sc: -abs(sc[1]))[: self.rules.top_reasons]
-        pinned = [sc for sc in said if sc[0].name in _ALWAYS_SAID and sc not in top]
+        contributions = tuple((s, getattr(w, s.name) * s.value) for s in signals)
+        said = tuple(sc for sc in contributions if sc[1] != 0 and sc[0].reason)
+        return Prepared(
+            tuple((s.name, c) for s, c in contributions),
+            sum(c for _, c in contributions),
+            tuple(sorted(said, key=_strength)),
+            tuple(sc for sc in said if sc[0].name in _ALWAYS_SAID),
+        )
+
+    def combine_prepared(self, prepared: Prepared, more: Sequence[Signal]) -> Salience:
+        """`combine(prepared signals + more)`, to the bit, without redoing the prepared part."""
+        w = self.rules.weights
+        most = self.rules.top_reasons
+        total, contributions = prepared.total, prepared.contributions
+        top = list(prepared.ranked[:most])  # a prepared reason past these can never rise
+        pinned = list(prepared.pinned)
+        for s in more:  # the same left-to-right sum, and the same stable order, as one list
+            c = getattr(w, s.name) * s.value
+            total += c
+            contributions += ((s.name, c),)
+            if c != 0 and s.reason:
+                top.insert(bisect.bisect_right(top, -abs(c), key=_strength), (s, c))
+                if s.name in _ALWAYS_SAID:
+                    pinned.append((s, c))
+        value = 1.0 / (1.0 + math.exp(-(BIAS + total)))
+        del top[most:]
+        pinned = [sc for sc in pinned if sc not in top]
         if pinned:  # an operator's feedback is always named, in place of the weakest reason
             top = top[: max(0, len(top) - len(pinned))] + pinned
-        reasons = tuple(s.reason for s, _ in top)
-        return Salience(value, reasons, tuple((s.name, c) for s, c in contributions))
+        return Salience(value, tuple([s.reason for s, _ in top]), contributions)
+
+    def value_and_reasons(
+        self, prepared: Prepared, more: Sequence[Signal], seen: dict[Any, Any]
+    ) -> tuple[float, tuple[str, ...]]:
+        """`combine_prepared`'s value and reasons, the reasons kept in `seen` per prepared
+        signals and per place and words of the others (a ranking asks again for every alert
+        at every request, and only the clock's signal has moved)."""
+        if len(more) > 1:  # their order among themselves would be part of the key
+            sal = self.combine_prepared(prepared, more)
+            return sal.value, sal.reasons
+        w = self.rules.weights
+        total = prepared.total
+        places = []
+        for s in more:
+            c = getattr(w, s.name) * s.value
+            total += c
+            said = c != 0 and bool(s.reason)
+            at = bisect.bisect_right(prepared.ranked, -abs(c), key=_strength) if said else -1
+            places.append((s.name, s.reason, at))
+        value = 1.0 / (1.0 + math.exp(-(BIAS + total)))
+        key = (id(prepared), tuple(places))
+        hit = seen.get(key)
+        if hit is None or hit[0] is not prepared:
+            hit = seen[key] = (prepared, self.combine_prepared(prepared, more).reasons)
+        return value, hit[1]
 
     def score(
         self,
