@@ -247,22 +247,26 @@ def _gather_detectors(parts: Sequence[tuple[_DetectorState, SeriesFilter]]) -> _
             moved = dict(zip(held.tolist(), at.tolist(), strict=True))
             out.index.update(zip(keys, at.tolist(), strict=True))
             out.episodes.update(moved[ch] for ch in p.episodes if ch in moved)
-        memo = {k: m for k, m in p.memo.items() if keep(k)}
-        if memo.keys() & out.memo.keys():
-            raise ValueError("the parts share series: they must be disjoint")
-        out.memo.update(memo)
+        _take_memo(out.memo, p.memo, keep)
         out.monitors.update((k, m) for k, m in p.monitors.items() if keep(k))
         out.points.update((k, v) for k, v in p.points.items() if keep(k))
     return out
 
 
+def _take_memo(
+    into: dict[SeriesKey, _SeriesMemo], memo: dict[SeriesKey, _SeriesMemo], keep: SeriesFilter
+) -> None:
+    """Add the kept series' memos; a series already there means the parts overlap."""
+    mine = {k: m for k, m in memo.items() if keep(k)}
+    if mine.keys() & into.keys():
+        raise ValueError("the parts share series: they must be disjoint")
+    into.update(mine)
+
+
 def _gather_forecasts(parts: Sequence[tuple[_ForecastState, SeriesFilter]]) -> _ForecastState:
     out = _ForecastState(parts[0][0].rule)  # capacity is relearned on the first tick
     for p, keep in parts:
-        memo = {k: m for k, m in p.memo.items() if keep(k)}
-        if memo.keys() & out.memo.keys():
-            raise ValueError("the parts share series: they must be disjoint")
-        out.memo.update(memo)
+        _take_memo(out.memo, p.memo, keep)
         out.series.update((k, v) for k, v in p.series.items() if keep(k))
         out.forecasts.update((k, v) for k, v in p.forecasts.items() if keep(k))
         out.replicas.update((k, v) for k, v in p.replicas.items() if keep(k))

@@ -82,6 +82,16 @@ def _rule_name(value: str) -> str:
 RuleName = Annotated[str, AfterValidator(_rule_name)]
 LabelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Season = Literal["auto", "none"] | PositiveDuration
+ShardBy = Annotated[
+    tuple[LabelName, ...],
+    Field(
+        description="Labels every selector of the query carries and every result series keeps "
+        "(e.g. `[instance]`) to split the rule by series: with `settings.shards` above 1 every "
+        "shard runs the rule and keeps the series whose values hash to it, and `sidecar train` "
+        "cuts the series into chunks by their values, one query per chunk with the values "
+        "matched in each selector. Empty: the rule lives on one shard and trains as one chunk."
+    ),
+]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
 
 
@@ -373,14 +383,7 @@ class DetectorRule(_Strict):
     lookback: PositiveDuration = Field(
         default=86400.0, description="History replayed on a cold start to rebuild detector state."
     )
-    shard_by: tuple[LabelName, ...] = Field(
-        default=(),
-        description="Labels every selector of the query carries and every result series keeps "
-        "(e.g. `[instance]`) to split the rule by series: with `settings.shards` above 1 every "
-        "shard runs the rule and keeps the series whose values hash to it, and `sidecar train` "
-        "cuts the series into chunks by their values, one query per chunk with the values "
-        "matched in each selector. Empty: the rule lives on one shard and trains as one chunk.",
-    )
+    shard_by: ShardBy = ()
     detector: DetectorSpec = Field(
         default=RobustDeviationDetector(kind="robust_deviation"),
         description="Detector and its parameters.",
@@ -534,14 +537,7 @@ class ForecastRule(_Strict):
     lookback: PositiveDuration = Field(
         default=604800.0, description="History the model is fitted on."
     )
-    shard_by: tuple[LabelName, ...] = Field(
-        default=(),
-        description="Labels every selector of the query carries and every result series keeps "
-        "(e.g. `[instance]`) to split the rule by series: with `settings.shards` above 1 every "
-        "shard runs the rule and keeps the series whose values hash to it, and `sidecar train` "
-        "cuts the series into chunks by their values, one query per chunk with the values "
-        "matched in each selector. Empty: the rule lives on one shard and trains as one chunk.",
-    )
+    shard_by: ShardBy = ()
     horizon: PositiveDuration = Field(default=3600.0, description="How far ahead to forecast.")
     level: Annotated[float, Field(ge=0.5, lt=1)] = Field(
         default=0.9, description="Prediction-interval level (0.9 = 90%)."
